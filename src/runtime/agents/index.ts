@@ -1,0 +1,21 @@
+import type { AgentDefinition } from '../agent.js';
+import { chatty, child, echo, fail, llm, parent, progress, refactor, report } from './simple.js';
+import { budget, flood, leaseWatch, slow, ticker } from './timed.js';
+
+/** The agents of shared/spec/conformance-agents.md, with exactly that behaviour. */
+export const CONFORMANCE_AGENTS: readonly AgentDefinition[] = [
+  echo,
+  chatty,
+  progress,
+  report,
+  budget,
+  leaseWatch,
+  parent,
+  child,
+  slow,
+  ticker,
+  flood,
+  fail,
+  refactor,
+  llm,
+];
