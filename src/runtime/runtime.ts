@@ -55,7 +55,7 @@ export class Runtime {
   }
 
   serveStdio(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): StdioTransport {
-    const t = new StdioTransport(input as never, output as never);
+    const t = new StdioTransport(input as never, output as never, undefined, output !== process.stdout);
     this.attach(t);
     return t;
   }

@@ -12,6 +12,8 @@ export class StdioTransport extends BaseTransport {
     private readonly input: Readable,
     private readonly output: Writable,
     private readonly child?: ChildProcess,
+    /** False when the output is this process's stdout, which others still write to. */
+    private readonly ownsOutput = true,
   ) {
     super();
     input.on('data', (chunk: Buffer) => this.ingest(chunk));
@@ -22,6 +24,7 @@ export class StdioTransport extends BaseTransport {
     input.on('error', (e) => this.emitClose({ error: e.message }));
     output.on('error', (e) => this.emitClose({ error: e.message }));
     child?.on('exit', (code, signal) => this.emitClose({ code: code ?? undefined, reason: signal ?? 'exit' }));
+    child?.on('error', (e) => this.emitClose({ error: e.message }));
   }
   private ingest(chunk: Buffer): void {
     let start = 0;
@@ -47,7 +50,7 @@ export class StdioTransport extends BaseTransport {
     this.output.write(typeof data === 'string' ? data + '\n' : Buffer.concat([data, Buffer.from('\n')]));
   }
   close(): void {
-    if (!this.output.writableEnded) this.output.end();
+    if (this.ownsOutput && !this.output.writableEnded) this.output.end();
     if (this.child && this.child.exitCode === null) {
       const c = this.child;
       setTimeout(() => c.exitCode === null && c.kill('SIGTERM'), 1000).unref();

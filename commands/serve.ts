@@ -1,0 +1,69 @@
+import { Flags } from '@oclif/core';
+import { serve } from '../src/runtime/serve.js';
+import { randomBytes } from 'node:crypto';
+import { ArcpCommand } from './_base.js';
+
+export default class Serve extends ArcpCommand {
+  static override summary = 'Run the reference ARCP v1.1 runtime with the conformance agents';
+  static override description = `Listens on loopback WebSocket (or speaks NDJSON on stdio) and hosts every agent of the
+conformance profile. Prints ARCP_URL=ws://... on stdout when ready; runs until SIGINT/SIGTERM.
+Without --token, a random token for principal "dev" is generated and printed as ARCP_TOKEN=...
+
+Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
+  static override examples = [
+    '<%= config.bin %> serve --port 7777 --token secret=alice',
+    '<%= config.bin %> serve --token a=alice --token b=bob --observe auditor=alice',
+    '<%= config.bin %> serve --stdio --token tok=alice',
+    '<%= config.bin %> serve --heartbeat-interval 1 --resume-window 5 --back-pressure-lag 50',
+  ];
+  static override flags = {
+    host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
+    port: Flags.integer({ char: 'p', description: 'port (0 = any free port)', default: 0, min: 0, max: 65535 }),
+    stdio: Flags.boolean({ description: 'speak NDJSON on stdin/stdout instead of listening', exclusive: ['port'] }),
+    token: Flags.string({ char: 't', description: 'bearer token and its principal, TOKEN=principal (repeatable)', multiple: true, default: [] }),
+    observe: Flags.string({ description: 'let OBSERVER see OWNER\'s jobs, OBSERVER=OWNER (repeatable)', multiple: true, default: [] }),
+    'heartbeat-interval': Flags.integer({ description: 'heartbeat_interval_sec advertised and enforced', default: 30, min: 1 }),
+    'resume-window': Flags.integer({ description: 'resume_window_sec', default: 600, min: 1 }),
+    'back-pressure-lag': Flags.integer({ description: 'unacknowledged events before a back_pressure status', default: 100, min: 1 }),
+    'max-frame-bytes': Flags.integer({ description: 'largest frame accepted', default: 4 * 1024 * 1024, min: 1024 }),
+    'credentials-endpoint': Flags.string({ description: 'endpoint put in provisioned credentials', default: 'http://127.0.0.1:8787/v1' }),
+    verbose: Flags.boolean({ char: 'v', description: 'log connections, sessions and jobs on stderr' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Serve);
+    const tokens = [...flags.token];
+    let generated: string | undefined;
+    if (tokens.length === 0) {
+      generated = randomBytes(12).toString('hex');
+      tokens.push(`${generated}=dev`);
+    }
+    const s = await serve({
+      host: flags.host,
+      port: flags.port,
+      stdio: flags.stdio,
+      tokens,
+      observers: flags.observe,
+      heartbeatIntervalSec: flags['heartbeat-interval'],
+      resumeWindowSec: flags['resume-window'],
+      backPressureLag: flags['back-pressure-lag'],
+      maxFrameBytes: flags['max-frame-bytes'],
+      credentialsEndpoint: flags['credentials-endpoint'],
+      log: flags.verbose ? (l) => process.stderr.write(`arcp serve: ${l}\n`) : undefined,
+    });
+    if (s.url) {
+      if (flags.json) this.emitJson({ url: s.url, token: generated });
+      else {
+        process.stdout.write(`ARCP_URL=${s.url}\n`);
+        if (generated) process.stdout.write(`ARCP_TOKEN=${generated}\n`);
+      }
+    } else if (generated) process.stderr.write(`ARCP_TOKEN=${generated}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (flags.stdio) process.stdin.once('end', stop);
+    });
+    await s.close();
+  }
+}
