@@ -64,7 +64,7 @@ export function decode(input: RawFrame | Buffer | string): Decoded {
   if (!env.success) return fail('envelope', `invalid envelope: ${issuesText(env.error.issues, 'envelope')}`);
   const envelope = env.data;
   const notes = envelopeNotes(envelope);
-  if (isVendorType(envelope.type)) return { ok: true, raw, text, message: envelope, vendor: true, notes };
+  if (isVendorType(envelope.type)) return { ok: true, raw, text, message: json as Envelope, vendor: true, notes };
   if (!isCoreType(envelope.type)) return fail('type', `unknown message type "${envelope.type}"`, envelope);
   const type: MessageType = envelope.type;
   const spec = MESSAGE_TYPES[type];
@@ -76,7 +76,9 @@ export function decode(input: RawFrame | Buffer | string): Decoded {
   if (type === 'session.hello' && (envelope.payload as { resume?: unknown }).resume !== undefined) {
     notes.push('v1.0 form: resume inside session.hello');
   }
-  const message = { ...envelope, payload: payload.data } as Message;
+  // The schemas only validate (no defaults, no transforms), so the original parse is kept:
+  // zod rebuilds objects with known keys first, which would change the bytes on re-encoding.
+  const message = json as Message;
   return { ok: true, raw, text, message, vendor: false, notes };
 }
 
