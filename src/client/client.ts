@@ -251,8 +251,13 @@ export class ArcpClient extends EventEmitter {
       case 'session.error': {
         const err = ArcpError.fromBody(m.payload);
         if (this.welcomeWaiter) return this.welcomeWaiter.reject(err);
-        const reqId = m.payload.details?.request_id;
-        const i = reqId ? this.pending.findIndex((p) => p.id === reqId) : this.pending.findIndex((p) => p.kind !== 'ping');
+        // Our runtime names the request (details.request_id) or the decode stage; the peer SDK
+        // names neither, so its errors answer the oldest outstanding request.
+        const details = m.payload.details ?? {};
+        const i =
+          details.request_id !== undefined ? this.pending.findIndex((p) => p.id === details.request_id)
+          : details.stage !== undefined ? -1
+          : this.pending.findIndex((p) => p.kind !== 'ping');
         if (i >= 0) this.rejectPending(this.pending.splice(i, 1)[0], err);
         else this.emit('session-error', err);
         return;

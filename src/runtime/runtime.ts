@@ -95,6 +95,21 @@ export class Runtime {
     }
     const d = decode(frame);
     if (!d.ok) throw d.error;
+    try {
+      return this.onMessage(t, d, session, reply);
+    } catch (e) {
+      // Name the offending message so a client can tell which request failed.
+      const err = e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', (e as Error).message);
+      throw new ArcpError(err.code, err.message, { ...err.details, request_id: d.message.id }, err.retryable);
+    }
+  }
+
+  private onMessage(
+    t: Transport,
+    d: Extract<ReturnType<typeof decode>, { ok: true }>,
+    session: RuntimeSession | undefined,
+    reply: (m: OutMessage) => void,
+  ): RuntimeSession | undefined {
     const msg = d.message;
     if (!/^1(\.\d+)?$/.test(msg.arcp)) {
       throw new ArcpError('INVALID_REQUEST', `unsupported protocol version "${msg.arcp}"`, { arcp: msg.arcp });

@@ -19,11 +19,12 @@ export class StdioTransport extends BaseTransport {
     input.on('data', (chunk: Buffer) => this.ingest(chunk));
     input.on('end', () => {
       this.flushCarry();
-      this.emitClose({ reason: 'end of input' });
+      // A child's transport closes when the child has exited, so its exit code is reported.
+      if (!child) this.emitClose({ reason: 'end of input' });
     });
     input.on('error', (e) => this.emitClose({ error: e.message }));
     output.on('error', (e) => this.emitClose({ error: e.message }));
-    child?.on('exit', (code, signal) => this.emitClose({ code: code ?? undefined, reason: signal ?? 'exit' }));
+    child?.on('close', (code, signal) => this.emitClose({ code: code ?? undefined, reason: signal ?? 'exit' }));
     child?.on('error', (e) => this.emitClose({ error: e.message }));
   }
   private ingest(chunk: Buffer): void {

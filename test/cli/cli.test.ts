@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../bin/run.js');
+const arcp = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
+
+let server: ReturnType<typeof execa>;
+let url = '';
+beforeAll(async () => {
+  server = execa(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok=alice']);
+  url = await new Promise<string>((resolve, reject) => {
+    server.stdout!.on('data', (d: Buffer) => {
+      const m = /ARCP_URL=(\S+)/.exec(d.toString());
+      if (m) resolve(m[1]);
+    });
+    server.catch(reject);
+  });
+});
+afterAll(async () => {
+  server.kill('SIGTERM');
+  await server.catch(() => undefined);
+});
+
+describe('arcp CLI', () => {
+  it.each(['serve', 'submit'])('%s --help shows examples and exit codes', async (cmd) => {
+    const r = await arcp([cmd, '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/EXAMPLES/);
+    expect(r.stdout).toMatch(/Exit codes/);
+  });
+
+  it('serve prints a loopback ws:// URL', () => expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/));
+
+  it('submit streams a readable job and exits 0', async () => {
+    const r = await arcp(['submit', '--url', url, '--token', 'tok', '--agent', 'chatty', '--lease', '{"tool.call":["stats.*"]}']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/accepted job_/);
+    expect(r.stdout).toMatch(/tool_result\s+c2 error PERMISSION_DENIED/);
+    expect(r.stdout).toMatch(/result\s+\{"outliers":3/);
+    expect(r.stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it('submit --json prints one parseable message per line', async () => {
+    const r = await arcp(['submit', '--url', url, '--token', 'tok', '--agent', 'progress', '--input', '{"total":3,"tickMs":1}', '--json']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['job.accepted', 'job.event', 'job.event', 'job.event', 'job.result']);
+  });
+
+  it('submit exits 1 on job.error', async () => {
+    const r = await arcp(['submit', '--url', url, '--token', 'tok', '--agent', 'fail']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/INTERNAL_ERROR/);
+  });
+
+  it.each([
+    [['submit', '--token', 'tok', '--agent', 'echo', '--url', 'URL', '--input', '{bad'], /--input is not valid JSON/],
+    [['submit', '--token', 'nope', '--agent', 'echo', '--url', 'URL'], /UNAUTHENTICATED/],
+    [['submit', '--token', 'tok', '--agent', 'echo', '--url', 'ws://127.0.0.1:1'], /cannot reach ws:\/\/127\.0\.0\.1:1/],
+    [['submit', '--token', 'tok', '--agent', 'echo', '--bogus'], /Nonexistent flag/],
+    [['serve', '--token', 'justatoken'], /--token "justatoken" is not of the form A=B/],
+  ])('usage and input errors exit 2 with one line and no stack: %j', async (args, re) => {
+    const r = await arcp(args.map((a) => (a === 'URL' ? url : a)));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(re);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
