@@ -118,7 +118,7 @@ describe('ack, back-pressure and resume (§6.3, §6.5)', () => {
     // The old token is spent: resuming with it is refused.
     const e = await connect(env.url, 'tok', { form });
     Object.assign(e, { sessionId: before.session, resumeToken: before.token, lastEventSeq: 0 });
-    expect((await e.resume().catch((x) => x as ArcpError)).code).toBe('RESUME_WINDOW_EXPIRED');
+    expect(((await e.resume().catch((x) => x)) as ArcpError).code).toBe('RESUME_WINDOW_EXPIRED');
     await c.close();
   });
 
@@ -129,7 +129,7 @@ describe('ack, back-pressure and resume (§6.3, §6.5)', () => {
     const d = await connect(env.url, 'tok', { form: 'wire' });
     (d as unknown as { sessionId: string }).sessionId = c.sessionId!;
     (d as unknown as { resumeToken: string }).resumeToken = 'rt_wrong' + oldToken;
-    const err = await d.resume().catch((e) => e as ArcpError);
+    const err = (await d.resume().catch((e) => e)) as ArcpError;
     expect(err.code).toBe('RESUME_WINDOW_EXPIRED');
   });
 });
