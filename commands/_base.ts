@@ -8,11 +8,12 @@ export abstract class ArcpCommand extends Command {
   };
 
   /** Every failure becomes one line on stderr and a documented exit code; no stack traces. */
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (err.oclif?.exit !== undefined && err.oclif.exit !== 2 && !err.message) throw err;
-    if (err.constructor?.name === 'ExitError') throw err;
-    const isParse = /Unexpected argument|Nonexistent flag|Expected|Missing required|Parsing --|flag/i.test(err.message) && err.oclif !== undefined;
-    const f = isParse ? { line: `arcp: ${err.message.split('\n')[0]} (see --help)`, exitCode: 2 } : describeFailure(err);
+  protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    if (err.constructor?.name === 'ExitError') throw err; // this.exit() inside run()
+    // oclif's own errors (unknown flag, bad value, missing flag) carry `oclif`; they are usage errors.
+    const f = err.oclif
+      ? { line: `arcp: ${err.message.split('\n')[0]} (see --help)`, exitCode: err.oclif.exit ?? 2 }
+      : describeFailure(err);
     process.stderr.write(f.line + '\n');
     this.exit(f.exitCode);
   }

@@ -195,6 +195,8 @@ export class JobHandlers implements JobHost {
   onTerminal(job: RuntimeJob): void {
     for (const c of job.init.credentials ?? []) this.rt.opts.provisioner?.revoke(c.id);
     job.init.parent?.children.delete(job);
+    // Finished jobs stay listable and subscribable for the resume window, then go.
+    setTimeout(() => this.rt.jobs.delete(job.id), this.rt.opts.resumeWindowSec * 1000).unref();
     this.rt.log(`job ${job.id} ended: ${job.status}`);
   }
 

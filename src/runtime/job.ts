@@ -172,6 +172,7 @@ export class RuntimeJob implements LeaseGuardState {
       const seq = this.owner.sendSequenced(msg);
       this.lastEventSeq = seq;
       this.history.push({ seq, msg });
+      if (this.history.length > this.owner.limits.maxBuffered) this.history.shift();
     }
     for (const s of this.subscribers) if (this.allows(s, kind)) s.sendSequenced(msg);
   }

@@ -1,3 +1,4 @@
+import { FEATURES } from '../engine/negotiate.js';
 import type { AgentDefinition } from './agent.js';
 import type { Provisioner } from './provisioner.js';
 
@@ -20,19 +21,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
 }
 
-export const RUNTIME_FEATURES = [
-  'heartbeat',
-  'ack',
-  'list_jobs',
-  'subscribe',
-  'lease_expires_at',
-  'cost.budget',
-  'model.use',
-  'provisioned_credentials',
-  'progress',
-  'result_chunk',
-  'agent_versions',
-] as const;
+/** The reference runtime supports every feature the draft names. */
+export const RUNTIME_FEATURES = FEATURES;
 
 export const DEFAULTS = {
   heartbeatIntervalSec: 30,
