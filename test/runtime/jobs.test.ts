@@ -190,6 +190,15 @@ describe('leases, budget, delegation, credentials (§9, §10)', () => {
     expect(violation.body).toMatchObject({ error: { code: 'LEASE_SUBSET_VIOLATION' } });
   });
 
+  it('model.use: a model outside the lease is PERMISSION_DENIED, one inside is allowed (§9.7)', async () => {
+    const lease = { 'model.use': ['tier-fast/*'] };
+    expect((await c.submit({ agent: 'llm', input: { model: 'tier-fast/small' }, lease_request: lease }).done).result).toEqual({ model_lease: ['tier-fast/*'] });
+    const denied = await failure(c.submit({ agent: 'llm', input: { model: 'tier-slow/big' }, lease_request: lease }).done);
+    expect(denied.code).toBe('PERMISSION_DENIED');
+    const none = await failure(c.submit({ agent: 'llm', input: { model: 'tier-fast/small' } }).done);
+    expect(none.code).toBe('PERMISSION_DENIED');
+  });
+
   it('provisioned credentials: issued at acceptance in the draft shape, revoked at the end', async () => {
     const h = c.submit({ agent: 'llm', lease_request: { 'model.use': ['tier-fast/*'], 'cost.budget': ['USD:2.00'] } });
     const r = await h.done;

@@ -102,6 +102,9 @@ export const llm: AgentDefinition = {
   run: async (ctx) => {
     const models = ctx.lease['model.use'] ?? [];
     ctx.log('info', `credentials issued: ${ctx.credentials?.length ?? 0}`);
+    // Optional beyond the profile: invoke a model, which the lease must cover (§9.7).
+    const model = opt(ctx.input, 'model', '');
+    if (model) ctx.useModel(model);
     return { model_lease: models };
   },
 };
