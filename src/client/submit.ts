@@ -1,4 +1,4 @@
-import { ArcpError } from '../engine/errors.js';
+import { ArcpError, toArcpError } from '../engine/errors.js';
 import type { Lease } from '../engine/schemas/common.js';
 import type { SubmitPayload } from '../engine/schemas/job.js';
 import { spawnStdio } from '../engine/transport/stdio.js';
@@ -53,7 +53,7 @@ export async function submitJob(o: SubmitOptions, onMessage: (m: JobMessage) => 
     const result = await handle.done;
     return { ok: true, jobId: handle.jobId, result: result.result ?? { result_id: result.result_id, result_size: result.result_size }, messages: handle.messages.length };
   } catch (e) {
-    const err = e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', String(e));
+    const err = toArcpError(e);
     return { ok: false, jobId: handle.jobId, error: { code: err.code, message: err.message, retryable: err.retryable }, messages: handle.messages.length };
   } finally {
     await client.close();

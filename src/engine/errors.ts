@@ -50,6 +50,10 @@ export const NORMATIVE_RETRYABLE: Partial<Record<WireErrorCode, boolean>> = {
   BUDGET_EXHAUSTED: false,
 };
 
+/** Any thrown thing as a wire error: unexpected ones are INTERNAL_ERROR (§12). */
+export const toArcpError = (e: unknown): ArcpError =>
+  e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', e instanceof Error ? e.message : String(e));
+
 /** An error that belongs on the wire: it carries a §12 code. */
 export class ArcpError extends Error {
   readonly code: WireErrorCode;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseAgentRef, resolveAgent } from '../engine/agent-ref.js';
-import { ArcpError } from '../engine/errors.js';
+import { ArcpError, toArcpError } from '../engine/errors.js';
 import { newId, newTraceId } from '../engine/ids.js';
 import { deriveChildLease, validateExpiresAt, validateLease } from '../engine/lease.js';
 import { isTerminal } from '../engine/session/machine.js';
@@ -134,7 +134,7 @@ export class JobHandlers implements JobHost {
         this.idempotency.set(`${s.principal}\u0000${p.idempotency_key}`, { job, paramsHash: paramsHash(p) });
       }
     } catch (e) {
-      const err = e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', (e as Error).message);
+      const err = toArcpError(e);
       const existing = err.code === 'DUPLICATE_KEY' ? (err.details?.existing_job_id as string) : undefined;
       return this.reject(s, m.id, err, existing);
     }

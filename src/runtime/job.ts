@@ -1,4 +1,4 @@
-import { ArcpError } from '../engine/errors.js';
+import { ArcpError, toArcpError } from '../engine/errors.js';
 import { newId } from '../engine/ids.js';
 import { authorize, BudgetCounters, type LeaseGuardState } from '../engine/lease.js';
 import { jobMachine, isTerminal, type JobState } from '../engine/session/machine.js';
@@ -6,7 +6,7 @@ import type { Credential, Lease, LeaseConstraints } from '../engine/schemas/comm
 import type { JobSummary } from '../engine/schemas/session.js';
 import { StreamedResult, type AgentContext, type AgentRun } from './agent.js';
 import type { RuntimeSession } from './session.js';
-import { nowIso, toArcpError, type OutMessage } from './wire.js';
+import { nowIso, type OutMessage } from './wire.js';
 
 /** §14: result chunks are capped so neither end can be made to exhaust memory. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { decode, type RawFrame } from '../engine/codec.js';
-import { ArcpError } from '../engine/errors.js';
+import { ArcpError, toArcpError } from '../engine/errors.js';
 import { negotiate } from '../engine/negotiate.js';
 import type { Message } from '../engine/schemas/messages.js';
 import type { ResumeRequest } from '../engine/schemas/session.js';
@@ -77,7 +77,7 @@ export class Runtime {
         const bound = this.onFrame(t, frame, session, reply);
         if (bound) session = bound;
       } catch (e) {
-        const err = e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', (e as Error).message);
+        const err = toArcpError(e);
         this.log(`error handling frame: ${err.message}`);
         reply(sessionError(err, session?.id));
       }
@@ -99,7 +99,7 @@ export class Runtime {
       return this.onMessage(t, d, session, reply);
     } catch (e) {
       // Name the offending message so a client can tell which request failed.
-      const err = e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', (e as Error).message);
+      const err = toArcpError(e);
       throw new ArcpError(err.code, err.message, { ...err.details, request_id: d.message.id }, err.retryable);
     }
   }

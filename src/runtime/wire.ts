@@ -1,5 +1,5 @@
 import { newId } from '../engine/ids.js';
-import { ArcpError } from '../engine/errors.js';
+import type { ArcpError } from '../engine/errors.js';
 
 export interface OutMessage {
   type: string;
@@ -25,6 +25,3 @@ export const nowIso = (): string => new Date().toISOString();
 export function sessionError(err: ArcpError, sessionId?: string): OutMessage {
   return { type: 'session.error', session_id: sessionId, payload: { ...err.toBody() } };
 }
-
-export const toArcpError = (e: unknown): ArcpError =>
-  e instanceof ArcpError ? e : new ArcpError('INTERNAL_ERROR', e instanceof Error ? e.message : String(e));

@@ -1,3 +1,4 @@
+import type { ArcpError } from '../../src/engine/errors.js';
 import { ArcpClient, type ClientOptions } from '../../src/client/client.js';
 import { CONFORMANCE_AGENTS } from '../../src/runtime/agents/index.js';
 import { LocalProvisioner } from '../../src/runtime/provisioner.js';
@@ -24,6 +25,16 @@ export async function startRuntime(opts: Partial<RuntimeOptions> = {}) {
 
 export const connect = (url: string, token = 'tok', o: Partial<ClientOptions> = {}) =>
   ArcpClient.connect(url, { token, requestTimeoutMs: 5000, ...o });
+
+/** Awaits a promise that must fail; returns its ArcpError. */
+export async function failure(p: Promise<unknown>): Promise<ArcpError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as ArcpError;
+  }
+  throw new Error('expected a failure');
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcpError } from '../../src/engine/errors.js';
 import type { ArcpClient } from '../../src/client/client.js';
-import { connect, startRuntime } from '../helpers/runtime.js';
+import { connect, failure, startRuntime } from '../helpers/runtime.js';
 
 let env: Awaited<ReturnType<typeof startRuntime>>;
 let c: ArcpClient;
@@ -14,14 +14,6 @@ afterAll(async () => {
   await env.close();
 });
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    return e as ArcpError;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('jobs (§7, §8) over WebSocket', () => {
   it('echo: one log event and the input echoed, with gap-free session seqs', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArcpError } from '../../src/engine/errors.js';
 import type { WebSocketTransport } from '../../src/engine/transport/websocket.js';
-import { connect, sleep, startRuntime, until } from '../helpers/runtime.js';
+import { connect, failure, sleep, startRuntime, until } from '../helpers/runtime.js';
 
 let env: Awaited<ReturnType<typeof startRuntime>>;
 beforeAll(async () => {
@@ -9,10 +9,6 @@ beforeAll(async () => {
 });
 afterAll(() => env.close());
 
-const failure = async (p: Promise<unknown>) => {
-  try { await p; } catch (e) { return e as ArcpError; }
-  throw new Error('expected a failure');
-};
 
 describe('list_jobs, subscribe and principal isolation (§6.6, §7.6, §14)', () => {
   it('lists with filter, limit and cursor; another principal sees nothing', async () => {

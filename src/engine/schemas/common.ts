@@ -42,4 +42,3 @@ export type Credential = z.infer<typeof Credential>;
 
 export const JobStatus = z.enum(['pending', 'running', 'success', 'error', 'cancelled', 'timed_out']);
 export type JobStatus = z.infer<typeof JobStatus>;
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['success', 'error', 'cancelled', 'timed_out'];

@@ -18,7 +18,6 @@ export const Envelope = z.looseObject({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
-export const VENDOR_TYPE = /^x-vendor\.[a-z0-9-]+\.[a-z0-9._-]+$/;
 export const isVendorType = (type: string): boolean => type.startsWith('x-vendor.');
 
 /** 32 lowercase hex: the trace-id part of W3C traceparent, as the peer sends it. */

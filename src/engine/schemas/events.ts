@@ -45,7 +45,6 @@ export const EVENT_BODIES = {
 } as const;
 
 export type EventKind = keyof typeof EVENT_BODIES;
-export const EVENT_KINDS = Object.keys(EVENT_BODIES) as EventKind[];
 export type EventBody<K extends EventKind> = z.infer<(typeof EVENT_BODIES)[K]>;
 
 export type BodyCheck =

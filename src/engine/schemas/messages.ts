@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { Envelope } from './envelope.js';
 import * as S from './session.js';
 import * as J from './job.js';
 
@@ -54,12 +53,3 @@ export type Message<T extends MessageType = MessageType> = T extends MessageType
   ? EnvelopeFields & { type: T; payload: PayloadOf<T> }
   : never;
 
-/** A vendor message (`x-vendor.<org>.<name>`): envelope only. */
-export type VendorMessage = Envelope;
-
-/** Messages whose envelope carries `event_seq` (§8.3). */
-export const SEQUENCED_TYPES: ReadonlySet<string> = new Set(['job.event', 'job.result', 'job.error']);
-
-export function payloadSchema(type: MessageType): z.ZodType {
-  return MESSAGE_TYPES[type].payload;
-}
