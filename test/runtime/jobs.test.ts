@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArcpError } from '../../src/engine/errors.js';
 import type { ArcpClient } from '../../src/client/client.js';
 import { connect, failure, startRuntime } from '../helpers/runtime.js';
 
