@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/** Bumped when a reader of an older version could misread a tape of this one. */
+export const FORMAT_VERSION = 1;
+/** SQLite `application_id` of every tape: "ARCP". Anything else is a foreign file. */
+export const APPLICATION_ID = 0x41524350;
+export const HASH_ALGORITHM = 'sha256';
+/** The contract the tool implements: the v1.1 draft, pinned by the sha256 of its text. */
+export const SPEC_VERSION = '1.1';
+export const SPEC_SHA256 = '748974cdc3d73c9199dc260c816edf586e1e2ae06fd2fe59fdc2d4cba092dde3';
+
+export const DIRECTIONS = ['c2s', 's2c', 'meta'] as const;
+export const Direction = z.enum(DIRECTIONS);
+export type Direction = z.infer<typeof Direction>;
+
+export const CHANNEL_KINDS = ['ws', 'stdio', 'http'] as const;
+export const ChannelKind = z.enum(CHANNEL_KINDS);
+export type ChannelKind = z.infer<typeof ChannelKind>;
+
+/**
+ * What one frame is. Transport events carry a small JSON blob (close code, error text);
+ * HTTP heads carry `{method, path, headers}` / `{status, headers}` with headers as ordered pairs.
+ */
+export const FRAME_KINDS = [
+  'transport.open',
+  'transport.close',
+  'transport.error',
+  'ws.text',
+  'ws.binary',
+  'ws.close',
+  'stdio.line',
+  'http.request',
+  'http.request.body',
+  'http.response',
+  'http.response.body',
+] as const;
+export const FrameKind = z.enum(FRAME_KINDS);
+export type FrameKind = z.infer<typeof FrameKind>;
+
+/** Flags set by the writer, off the hot path. */
+export const FLAG = {
+  binary: 1,
+  invalidUtf8: 2,
+  notJson: 4,
+  redacted: 8,
+  large: 16,
+  sse: 32,
+} as const;
+export type FlagName = keyof typeof FLAG;
+export const LARGE_FRAME = 1024 * 1024;
+
+export function flagNames(flags: number): FlagName[] {
+  return (Object.keys(FLAG) as FlagName[]).filter((k) => (flags & FLAG[k]) !== 0);
+}
+
+/** Kinds whose payload is an ARCP frame (one message). */
+export const isMessageKind = (k: FrameKind): boolean => k === 'ws.text' || k === 'ws.binary' || k === 'stdio.line';
+export const isBodyKind = (k: FrameKind): boolean => k === 'http.request.body' || k === 'http.response.body';
+export const isHeadKind = (k: FrameKind): boolean => k === 'http.request' || k === 'http.response';
+
+export const HeaderPairs = z.array(z.tuple([z.string(), z.string()]));
+export type HeaderPairs = z.infer<typeof HeaderPairs>;
+export const RequestHead = z.object({ method: z.string(), path: z.string(), headers: HeaderPairs, upstream: z.string().optional() });
+export type RequestHead = z.infer<typeof RequestHead>;
+export const ResponseHead = z.object({ status: z.number().int(), headers: HeaderPairs });
+export type ResponseHead = z.infer<typeof ResponseHead>;
+export const TransportEvent = z.looseObject({ code: z.number().optional(), reason: z.string().optional(), error: z.string().optional() });
+export type TransportEvent = z.infer<typeof TransportEvent>;
+
+export const FrameRow = z.object({
+  seq: z.number().int().positive(),
+  channel: z.number().int().positive(),
+  dir: Direction,
+  kind: FrameKind,
+  mono_us: z.number().int().nonnegative(),
+  wall_ms: z.number().int(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  flags: z.number().int().nonnegative(),
+});
+export type FrameRow = z.infer<typeof FrameRow>;
+
+export const ChannelInfo = z.looseObject({
+  /** ws: the client's request URL and upstream; http: route prefix and upstream; stdio: the command. */
+  url: z.string().optional(),
+  upstream: z.string().optional(),
+  command: z.array(z.string()).optional(),
+  headers: HeaderPairs.optional(),
+  protocol: z.string().optional(),
+  /** Set by `tape import`: the connection name in the source capture. */
+  source: z.string().optional(),
+});
+export type ChannelInfo = z.infer<typeof ChannelInfo>;
+
+export const ChannelRow = z.object({
+  id: z.number().int().positive(),
+  kind: ChannelKind,
+  label: z.string(),
+  opened_ms: z.number().int(),
+  info: ChannelInfo,
+});
+export type ChannelRow = z.infer<typeof ChannelRow>;
+
+export const RedactionRules = z.object({
+  enabled: z.boolean(),
+  pointers: z.array(z.string()),
+  headers: z.array(z.string()),
+  regexes: z.array(z.string()),
+});
+export type RedactionRules = z.infer<typeof RedactionRules>;
+
+export const Lineage = z.object({
+  parent: z.string().optional(),
+  parent_fingerprint: z.string().optional(),
+  at_seq: z.number().int().optional(),
+  note: z.string().optional(),
+});
+
+export const TapeMeta = z.object({
+  format_version: z.number().int(),
+  hash_algorithm: z.literal(HASH_ALGORITHM),
+  tool_version: z.string(),
+  spec_version: z.string(),
+  spec_sha256: z.string(),
+  command_line: z.array(z.string()),
+  started_at: z.string(),
+  ended_at: z.string().optional(),
+  redaction: RedactionRules,
+  lineage: Lineage.nullable(),
+  fingerprint: z.string().optional(),
+  frame_count: z.number().int().optional(),
+});
+export type TapeMeta = z.infer<typeof TapeMeta>;

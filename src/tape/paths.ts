@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+
+const here = import.meta.url;
+/** Under vitest this module runs from its .ts source; the worker must still be compiled JS. */
+const fromSource = here.endsWith('.ts');
+
+export function workerUrl(): URL {
+  return fromSource ? new URL('../../dist/src/tape/write-worker.js', here) : new URL('./write-worker.js', here);
+}
+
+const pkgUrl = new URL(fromSource ? '../../package.json' : '../../../package.json', here);
+export const TOOL_VERSION: string = (JSON.parse(readFileSync(pkgUrl, 'utf8')) as { version: string }).version;

@@ -1,0 +1,50 @@
+import { Fingerprint, sha256hex } from './fingerprint.js';
+import { TapeReader } from './reader.js';
+
+export interface VerifyReport {
+  path: string;
+  ok: boolean;
+  frames: number;
+  blobs: number;
+  fingerprint: string;
+  /** The fingerprint sealed at close; absent when the recorder was killed. */
+  storedFingerprint?: string;
+  /** True when the recording ended without sealing (kill -9, power loss): what is there is still usable. */
+  unsealed: boolean;
+  problems: string[];
+}
+
+/** Recomputes the fingerprint and every blob hash, and checks the frame log has no holes. */
+export function verifyTape(path: string): VerifyReport {
+  const tape = TapeReader.open(path);
+  try {
+    const problems: string[] = [];
+    const integrity = tape.integrity();
+    if (integrity !== 'ok') problems.push(`SQLite integrity: ${integrity}`);
+    let blobs = 0;
+    for (const b of tape.blobs()) {
+      blobs++;
+      if (b.data.length !== b.size) problems.push(`blob ${b.hash.slice(0, 12)}… is ${b.data.length} bytes, recorded as ${b.size}`);
+      else if (sha256hex(b.data) !== b.hash) problems.push(`blob ${b.hash.slice(0, 12)}… does not hash to its name`);
+    }
+    const orphans = tape.orphanFrames();
+    if (orphans.length) {
+      problems.push(`frames whose bytes are missing: ${orphans.slice(0, 10).join(', ')}${orphans.length > 10 ? ', …' : ''}`);
+      return { path, ok: false, frames: tape.frameCount(), blobs, fingerprint: '', storedFingerprint: tape.meta.fingerprint, unsealed: !tape.meta.ended_at, problems };
+    }
+    const fp = new Fingerprint();
+    let expected = 1;
+    for (const r of tape.rows()) {
+      if (r.seq !== expected) problems.push(`frame log jumps from ${expected - 1} to ${r.seq}`);
+      expected = r.seq + 1;
+      fp.add(r.channel, r.dir, r.kind, r.hash);
+    }
+    const fingerprint = fp.digest();
+    const stored = tape.meta.fingerprint;
+    if (stored && stored !== fingerprint) problems.push(`fingerprint is ${fingerprint}, the tape was sealed with ${stored}`);
+    if (tape.meta.frame_count !== undefined && tape.meta.frame_count !== fp.count) problems.push(`${fp.count} frames, the tape was sealed with ${tape.meta.frame_count}`);
+    return { path, ok: problems.length === 0, frames: fp.count, blobs, fingerprint, storedFingerprint: stored, unsealed: !tape.meta.ended_at, problems: problems.slice(0, 50) };
+  } finally {
+    tape.close();
+  }
+}

@@ -1,0 +1,186 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { ToolError } from '../errors.js';
+import { DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
+import type { ChannelOp, FromWorker } from './write-protocol.js';
+import { TOOL_VERSION, workerUrl } from './paths.js';
+
+export interface TapeWriterOptions {
+  path: string;
+  commandLine: string[];
+  redaction: RedactionRules;
+  lineage?: TapeMeta['lineage'];
+  /** Replace an existing file. */
+  force?: boolean;
+  /** How long a frame may wait in memory before it goes to the worker: what kill -9 can lose. */
+  flushMs?: number;
+  /** Wall-clock start; imports pass the source's. */
+  startedAt?: Date;
+}
+
+export interface TapeSummary {
+  path: string;
+  fingerprint: string;
+  frames: number;
+  blobs: number;
+  channels: number;
+  bytes: number;
+  durationMs: number;
+}
+
+const DIR_CODE = Object.fromEntries(DIRECTIONS.map((d, i) => [d, i])) as Record<Direction, number>;
+const KIND_CODE = Object.fromEntries(FRAME_KINDS.map((k, i) => [k, i])) as Record<FrameKind, number>;
+const HIGH_WATER = 64 * 1024 * 1024;
+const LOW_WATER = 16 * 1024 * 1024;
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Appends frames to a tape without making the caller wait: `frame()` only queues the bytes.
+ * Every `flushMs` (or 8 MiB) the queue moves to a worker thread, which redacts, hashes and
+ * writes one transaction. `congested` turns true when the worker falls 64 MiB behind, so
+ * channels can pause their sources instead of letting memory grow; 'drain' says when to resume.
+ */
+export class TapeWriter extends EventEmitter {
+  private readonly worker: Worker;
+  private channelOps: ChannelOp[] = [];
+  private queue: Buffer[] = [];
+  private meta: number[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly t0 = performance.now();
+  private closing?: Promise<TapeSummary>;
+  private failure?: Error;
+  private nextChannel = 1;
+  frames = 0;
+  bytes = 0;
+  congested = false;
+
+  private constructor(readonly path: string, private readonly flushMs: number) {
+    super();
+    this.worker = new Worker(workerUrl());
+    this.worker.on('message', (m: FromWorker) => this.onWorker(m));
+    this.worker.on('error', (e) => this.fail(e));
+  }
+
+  static async create(o: TapeWriterOptions): Promise<TapeWriter> {
+    if (existsSync(o.path) && !o.force) {
+      throw new ToolError('E_USAGE', `tape ${o.path} already exists`, 'pass another --tape path, or --force to replace it');
+    }
+    if (o.force) for (const suffix of ['', '-wal', '-shm']) await import('node:fs/promises').then((fs) => fs.rm(o.path + suffix, { force: true }));
+    const w = new TapeWriter(o.path, o.flushMs ?? 50);
+    const meta: TapeMeta = {
+      format_version: FORMAT_VERSION,
+      hash_algorithm: HASH_ALGORITHM,
+      tool_version: TOOL_VERSION,
+      spec_version: SPEC_VERSION,
+      spec_sha256: SPEC_SHA256,
+      command_line: o.commandLine,
+      started_at: (o.startedAt ?? new Date()).toISOString(),
+      redaction: o.redaction,
+      lineage: o.lineage ?? null,
+    };
+    const ready = new Promise<void>((resolve, reject) => {
+      w.once('ready', resolve);
+      w.once('error', reject);
+    });
+    w.worker.postMessage({ type: 'open', path: o.path, meta });
+    try {
+      await ready;
+    } catch (e) {
+      await w.worker.terminate();
+      throw new ToolError('E_IO', `cannot create tape ${o.path}: ${(e as Error).message}`, 'check that the folder exists and is writable');
+    }
+    w.timer = setInterval(() => w.flush(), w.flushMs);
+    w.timer.unref();
+    return w;
+  }
+
+  /** Registers a channel (a WebSocket connection, a stdio pipe pair, an HTTP exchange); returns its id. */
+  channel(kind: ChannelKind, label: string, info: ChannelInfo = {}): number {
+    const id = this.nextChannel++;
+    this.channelOps.push({ id, kind, label, openedMs: Date.now(), info });
+    return id;
+  }
+
+  get channels(): number {
+    return this.nextChannel - 1;
+  }
+
+  /** The hot path: remembers the bytes and returns. Never parses, hashes or touches disk. */
+  frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, monoUs?: number): void {
+    if (this.closing) return;
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    this.queue.push(buf);
+    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], monoUs ?? (performance.now() - this.t0) * 1000, buf.length);
+    this.queuedBytes += buf.length;
+    this.frames++;
+    this.bytes += buf.length;
+    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+  }
+
+  /** A JSON blob for transport events and HTTP heads. */
+  event(channel: number, dir: Direction, kind: FrameKind, value: unknown): void {
+    this.frame(channel, dir, kind, JSON.stringify(value));
+  }
+
+  flush(): void {
+    if (this.queue.length === 0 && this.channelOps.length === 0) return;
+    const data = Buffer.allocUnsafeSlow(this.queuedBytes);
+    let off = 0;
+    for (const b of this.queue) off += b.copy(data, off);
+    const meta = new Float64Array(this.meta);
+    const msg = { type: 'batch', channels: this.channelOps, meta: meta.buffer, data: data.buffer };
+    this.worker.postMessage(msg, [meta.buffer, data.buffer as ArrayBuffer]);
+    this.inFlight += this.queuedBytes;
+    this.channelOps = [];
+    this.queue = [];
+    this.meta = [];
+    this.queuedBytes = 0;
+    if (this.inFlight > HIGH_WATER) this.congested = true;
+  }
+
+  private onWorker(m: FromWorker): void {
+    if (m.type === 'ready') this.emit('ready');
+    else if (m.type === 'ack') {
+      this.inFlight -= m.bytes;
+      if (this.congested && this.inFlight < LOW_WATER) {
+        this.congested = false;
+        this.emit('drain');
+      }
+    } else if (m.type === 'closed') this.emit('closed', m);
+    else if (m.type === 'error') this.fail(new Error(m.message));
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    // 'error' without a listener would throw; the recorder listens, and close() reports it too.
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+
+  /** Flushes everything, seals the tape (end time, fingerprint, indexes) and stops the worker. */
+  close(): Promise<TapeSummary> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      this.flush();
+      const closed = new Promise<{ fingerprint: string; frames: number; blobs: number }>((resolve, reject) => {
+        this.once('closed', resolve);
+        this.worker.once('error', reject);
+        this.worker.once('exit', () => reject(this.failure ?? new Error('tape writer stopped')));
+        if (this.failure) reject(this.failure);
+        else this.on('error', reject);
+      });
+      this.worker.postMessage({ type: 'close', endedAt: new Date().toISOString() });
+      try {
+        const r = await closed;
+        return { path: this.path, fingerprint: r.fingerprint, frames: r.frames, blobs: r.blobs, channels: this.channels, bytes: this.bytes, durationMs: Math.round(performance.now() - this.t0) };
+      } catch (e) {
+        throw new ToolError('E_IO', `writing tape ${this.path} failed: ${(e as Error).message}`, 'frames before the failure are in the tape; check disk space and permissions');
+      } finally {
+        await this.worker.terminate();
+      }
+    })();
+    return this.closing;
+  }
+}
