@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { LineSplitter } from './lines.js';
 import { BaseTransport } from './transport.js';
-
-const NL = 0x0a;
 
 /** NDJSON over a pair of streams (§4.2): one envelope per line, the line's bytes kept exact. */
 export class StdioTransport extends BaseTransport {
   readonly kind = 'stdio' as const;
-  private carry: Buffer[] = [];
+  private readonly lines = new LineSplitter((line) => this.emitFrame({ data: line, binary: false }));
   constructor(
     private readonly input: Readable,
     private readonly output: Writable,
@@ -16,9 +15,9 @@ export class StdioTransport extends BaseTransport {
     private readonly ownsOutput = true,
   ) {
     super();
-    input.on('data', (chunk: Buffer) => this.ingest(chunk));
+    input.on('data', (chunk: Buffer) => this.lines.push(chunk));
     input.on('end', () => {
-      this.flushCarry();
+      this.lines.end();
       // A child's transport closes when the child has exited, so its exit code is reported.
       if (!child) this.emitClose({ reason: 'end of input' });
     });
@@ -26,25 +25,6 @@ export class StdioTransport extends BaseTransport {
     output.on('error', (e) => this.emitClose({ error: e.message }));
     child?.on('close', (code, signal) => this.emitClose({ code: code ?? undefined, reason: signal ?? 'exit' }));
     child?.on('error', (e) => this.emitClose({ error: e.message }));
-  }
-  private ingest(chunk: Buffer): void {
-    let start = 0;
-    let nl = chunk.indexOf(NL, start);
-    while (nl >= 0) {
-      const piece = chunk.subarray(start, nl);
-      const line = this.carry.length ? Buffer.concat([...this.carry, piece]) : Buffer.from(piece);
-      this.carry = [];
-      if (line.length > 0) this.emitFrame({ data: line, binary: false });
-      start = nl + 1;
-      nl = chunk.indexOf(NL, start);
-    }
-    if (start < chunk.length) this.carry.push(chunk.subarray(start));
-  }
-  private flushCarry(): void {
-    if (!this.carry.length) return;
-    const line = Buffer.concat(this.carry);
-    this.carry = [];
-    if (line.length) this.emitFrame({ data: line, binary: false });
   }
   send(data: string | Buffer): void {
     if (this.closed || this.output.destroyed || this.output.writableEnded) return;

@@ -1,0 +1,92 @@
+import { Args, Flags } from '@oclif/core';
+import { record, redactionRules } from '../src/record/recorder.js';
+import { parseRoute } from '../src/record/http-proxy.js';
+import { progressLine, summaryLines } from '../src/render/record.js';
+import { styleFor } from '../src/render/style.js';
+import { ArcpCommand } from './_base.js';
+
+export default class Record extends ArcpCommand {
+  static override summary = 'Record ARCP (WebSocket, stdio) and HTTP/SSE agent traffic into a tape';
+  static override description = `Forwards traffic unchanged and writes every frame to a content-addressed SQLite tape
+(default tapes/<time>.tape). Modes, combinable into one tape:
+  --upstream ws://…      WebSocket proxy; clients connect to the printed ARCP_URL
+  --http PREFIX=URL      HTTP reverse proxy for LLM/tool calls (SSE streams through); ARCP_HTTP_URL
+  -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
+A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
+Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers) are
+redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
+everything is flushed and the tape fingerprint printed.
+
+Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runtime's exit code.`;
+  static override strict = false;
+  static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false }) };
+  static override examples = [
+    { description: 'Proxy a WebSocket runtime', command: '<%= config.bin %> record --upstream ws://127.0.0.1:7777 --tape tapes/run.tape' },
+    { description: 'Wrap a stdio runtime (the client spawns this instead of the runtime)', command: '<%= config.bin %> record --tape tapes/stdio.tape -- arcp serve --stdio --token tok=alice' },
+    { description: 'Record the LLM calls too, SSE included, into the same tape', command: '<%= config.bin %> record --upstream ws://127.0.0.1:7777 --http /openai=https://api.openai.com/v1 --http-port 8080' },
+    { description: 'Extra redaction rules', command: "<%= config.bin %> record --upstream ws://127.0.0.1:7777 --redact-pointer /payload/input/api_key --redact-regex 'sk-[A-Za-z0-9]{20,}'" },
+  ];
+  static override flags = {
+    tape: Flags.string({ char: 'o', description: 'tape file to write (default tapes/<time>.tape)' }),
+    force: Flags.boolean({ description: 'replace the tape if it exists' }),
+    upstream: Flags.string({ char: 'u', description: 'WebSocket runtime to proxy (ws:// or wss://)' }),
+    host: Flags.string({ description: 'address the proxies listen on', default: '127.0.0.1' }),
+    port: Flags.integer({ char: 'p', description: 'WebSocket proxy port (0 = any free port)', default: 0, min: 0, max: 65535 }),
+    http: Flags.string({ description: 'HTTP route PREFIX=URL to reverse-proxy and record (repeatable)', multiple: true, default: [] }),
+    'http-port': Flags.integer({ description: 'HTTP proxy port (0 = any free port)', default: 0, min: 0, max: 65535 }),
+    redact: Flags.boolean({ description: 'redact secrets at record time (--no-redact to keep them)', default: true, allowNo: true }),
+    'redact-pointer': Flags.string({ description: 'also redact this JSON pointer in frames and JSON bodies; * matches any key (repeatable)', multiple: true, default: [] }),
+    'redact-header': Flags.string({ description: 'also redact this HTTP header (repeatable)', multiple: true, default: [] }),
+    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression (repeatable)', multiple: true, default: [] }),
+    'flush-ms': Flags.integer({ description: 'longest a frame waits in memory before the writer takes it (what kill -9 can lose)', default: 50, min: 1, max: 100 }),
+    quiet: Flags.boolean({ char: 'q', description: 'no progress line' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Record);
+    const dd = this.argv.indexOf('--');
+    const command = dd >= 0 ? this.argv.slice(dd + 1) : [];
+    // With a wrapped runtime, stdout carries the protocol: everything of ours goes to stderr.
+    const out = command.length ? process.stderr : process.stdout;
+    const err = process.stderr;
+    const c = styleFor(err);
+    const rec = await record({
+      tape: flags.tape,
+      force: flags.force,
+      ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port } : undefined,
+      http: flags.http.length ? { routes: flags.http.map(parseRoute), host: flags.host, port: flags['http-port'] } : undefined,
+      stdio: command.length ? { command } : undefined,
+      redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'] }),
+      commandLine: ['arcp', 'record', ...this.argv],
+      flushMs: flags['flush-ms'],
+      onWarning: (line) => err.write(`arcp record: ${line}\n`),
+    });
+    if (flags.json) out.write(JSON.stringify({ tape: rec.tape, ...rec.addresses }) + '\n');
+    else {
+      if (rec.addresses.ws) out.write(`ARCP_URL=${rec.addresses.ws}\n`);
+      if (rec.addresses.http) out.write(`ARCP_HTTP_URL=${rec.addresses.http}\n`);
+      err.write(`${c.dim(`recording to ${rec.tape}; Ctrl-C to stop`)}\n`);
+    }
+    let last = { t: performance.now(), frames: 0 };
+    const tty = Boolean(err.isTTY) && !flags.quiet;
+    const progress = setInterval(() => {
+      const s = rec.stats();
+      const now = performance.now();
+      const line = progressLine(s, ((s.frames - last.frames) * 1000) / (now - last.t), c);
+      last = { t: now, frames: s.frames };
+      if (tty) err.write(`\r\u001b[2K${line}`);
+    }, 1000);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+      void rec.done.then(resolve);
+    });
+    clearInterval(progress);
+    if (tty) err.write('\r\u001b[2K');
+    const summary = await rec.stop();
+    if (flags.json) out.write(JSON.stringify(summary) + '\n');
+    else err.write(summaryLines(summary, c).join('\n') + '\n');
+    if (summary.exitCode) this.exit(summary.exitCode);
+  }
+}
+

@@ -1,0 +1,28 @@
+import type { TapeWriter } from '../tape/writer.js';
+
+/**
+ * One way of capturing traffic into a tape: a WebSocket proxy, a stdio wrapper, an HTTP
+ * reverse proxy. Each forwards bytes unchanged and hands them to the writer, never waiting on it.
+ */
+export interface RecordChannel {
+  readonly mode: 'ws' | 'stdio' | 'http';
+  /** Where clients connect (ws://…, http://…) or what was spawned. */
+  readonly address: string;
+  /** Live connections or exchanges in progress. */
+  readonly active: number;
+  /** Resolves when this channel has nothing more to record (a wrapped child exited); listeners never do on their own. */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export type ChannelFactory<O> = (writer: TapeWriter, options: O) => Promise<RecordChannel>;
+
+/** Header pairs from Node's flat rawHeaders list. */
+export function headerPairs(raw: (string | Buffer)[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), String(raw[i + 1])]);
+  return out;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and the ones a proxy must set itself. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);

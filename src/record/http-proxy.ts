@@ -1,0 +1,156 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { ToolError } from '../errors.js';
+import type { TapeWriter } from '../tape/writer.js';
+import { HOP_BY_HOP, headerPairs, type RecordChannel } from './channel.js';
+
+export interface HttpRoute {
+  /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
+  prefix: string;
+  /** Where requests under it go, e.g. `https://api.openai.com/v1`. */
+  upstream: string;
+}
+
+export interface HttpProxyOptions {
+  routes: HttpRoute[];
+  host?: string;
+  port?: number;
+}
+
+/** Parses `PREFIX=URL` (or a bare URL for `/`). */
+export function parseRoute(spec: string): HttpRoute {
+  const eq = spec.indexOf('=');
+  const [prefix, upstream] = eq > 0 && !spec.slice(0, eq).includes(':') ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['/', spec];
+  let url: URL;
+  try {
+    url = new URL(upstream);
+  } catch {
+    throw new ToolError('E_USAGE', `--http "${spec}": "${upstream}" is not a URL`, 'e.g. --http /openai=https://api.openai.com/v1');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError('E_USAGE', `--http "${spec}": upstream must be http:// or https://`, 'e.g. --http /llm=http://127.0.0.1:8080');
+  if (!prefix.startsWith('/')) throw new ToolError('E_USAGE', `--http "${spec}": the prefix must start with /`, 'e.g. --http /openai=https://api.openai.com/v1');
+  return { prefix: prefix.replace(/\/+$/, '') || '/', upstream: url.href.replace(/\/+$/, '') };
+}
+
+function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
+  let best: HttpRoute | undefined;
+  for (const r of routes) {
+    const hit = r.prefix === '/' || url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?');
+    if (hit && (!best || r.prefix.length > best.prefix.length)) best = r;
+  }
+  return best;
+}
+
+/**
+ * A recording reverse proxy for an agent's LLM and tool calls. Each exchange is one channel:
+ * request head, request body chunks, response head, response body chunks as they arrived
+ * (SSE and chunked responses stream through, never buffered whole). A dead upstream gets
+ * the client a 502 with a one-line JSON error, recorded like any response.
+ */
+export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): Promise<RecordChannel> {
+  if (!o.routes.length) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
+  const agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 });
+  let active = 0;
+  const server = createServer((req, res) => {
+    active++;
+    res.once('close', () => active--);
+    exchange(writer, agent, o.routes, req, res);
+  });
+  server.keepAliveTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.host ?? '127.0.0.1';
+  return {
+    mode: 'http',
+    address: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    get active() {
+      return active;
+    },
+    done: new Promise<void>(() => undefined),
+    close: async () => {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await agent.close();
+    },
+  };
+}
+
+function exchange(writer: TapeWriter, agent: Agent, routes: HttpRoute[], req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? '/';
+  const method = req.method ?? 'GET';
+  const route = pickRoute(routes, url);
+  const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
+  const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
+  writer.event(ch, 'c2s', 'http.request', head);
+  const fail = (status: number, message: string) => {
+    writer.event(ch, 'meta', 'transport.error', { error: message });
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { type: 'arcp_record', message } });
+    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
+    writer.event(ch, 's2c', 'http.response', { status, headers });
+    writer.frame(ch, 's2c', 'http.response.body', body);
+    res.writeHead(status, Object.fromEntries(headers)).end(body);
+  };
+  if (!route) {
+    req.resume();
+    fail(404, `arcp record: no --http route for ${url} (routes: ${routes.map((r) => r.prefix).join(', ')})`);
+    return;
+  }
+  const target = new URL(route.upstream + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/');
+  const headers: string[] = [];
+  for (const [k, v] of head.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
+  const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
+  async function* body(): AsyncGenerator<Buffer> {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      writer.frame(ch, 'c2s', 'http.request.body', chunk);
+      yield chunk;
+    }
+  }
+  let controller: Dispatcher.DispatchController | undefined;
+  res.once('close', () => {
+    if (!res.writableFinished) controller?.abort(new Error('client went away'));
+  });
+  agent.dispatch(
+    { origin: target.origin, path: target.pathname + target.search, method: method as Dispatcher.HttpMethod, headers, body: hasBody ? Readable.from(body(), { objectMode: false }) : undefined },
+    {
+      onRequestStart(c) {
+        controller = c;
+      },
+      onResponseStart(c, status, _parsed, statusMessage) {
+        if (status < 200) return; // 1xx informational: the final head follows
+        const pairs = headerPairs((c.rawHeaders ?? []) as Buffer[]);
+        writer.event(ch, 's2c', 'http.response', { status, headers: pairs });
+        const out: string[] = [];
+        for (const [k, v] of pairs) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
+        res.writeHead(status, statusMessage || undefined, out);
+        res.flushHeaders();
+      },
+      onResponseData(c, chunk) {
+        writer.frame(ch, 's2c', 'http.response.body', chunk);
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        writer.event(ch, 'meta', 'transport.close', {});
+        res.end();
+      },
+      onResponseError(_c, err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
+        fail(502, `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}`);
+      },
+    },
+  );
+}

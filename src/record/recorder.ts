@@ -1,0 +1,126 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ToolError } from '../errors.js';
+import type { RedactionRules } from '../tape/format.js';
+import { defaultRules, pointerTokens } from '../tape/redact.js';
+import { TapeWriter, type TapeSummary } from '../tape/writer.js';
+import type { RecordChannel } from './channel.js';
+import { startHttpProxy, type HttpRoute } from './http-proxy.js';
+import { wrapStdio, type StdioChannel } from './stdio-wrap.js';
+import { startWsProxy } from './ws-proxy.js';
+
+export interface RecordOptions {
+  tape?: string;
+  force?: boolean;
+  /** WebSocket proxy to an upstream runtime. */
+  ws?: { upstream: string; host?: string; port?: number };
+  /** HTTP reverse proxy for LLM and tool calls. */
+  http?: { routes: HttpRoute[]; host?: string; port?: number };
+  /** A runtime speaking NDJSON on stdio, wrapped. */
+  stdio?: { command: string[]; input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream };
+  redaction?: RedactionRules;
+  commandLine?: string[];
+  flushMs?: number;
+  /** Non-fatal trouble while recording (the tape writer failing): forwarding goes on. */
+  onWarning?: (line: string) => void;
+}
+
+export interface RecordStats {
+  connections: number;
+  frames: number;
+  bytes: number;
+}
+
+export interface RecordSummary extends TapeSummary {
+  /** The wrapped child's exit code (stdio mode). */
+  exitCode?: number;
+}
+
+export interface Recording {
+  tape: string;
+  /** Where clients connect, by mode. */
+  addresses: { ws?: string; http?: string; stdio?: string };
+  stats(): RecordStats;
+  /** Resolves when a wrapped child exits; never for proxies alone. */
+  done: Promise<void>;
+  stop(): Promise<RecordSummary>;
+}
+
+/** Environment variable a wrapped child finds the HTTP recorder under. */
+export const HTTP_URL_ENV = 'ARCP_RECORD_HTTP_URL';
+
+export function defaultTapePath(now = new Date()): string {
+  return join('tapes', `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.tape`);
+}
+
+/** Validates user redaction rules and adds the defaults (unless disabled). */
+export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[] }): RedactionRules {
+  for (const p of o.pointers ?? []) {
+    try {
+      pointerTokens(p);
+    } catch (e) {
+      throw new ToolError('E_USAGE', `--redact-pointer: ${(e as Error).message}`, 'e.g. --redact-pointer /payload/input/api_key');
+    }
+  }
+  for (const r of o.regexes ?? []) {
+    try {
+      new RegExp(r, 'g');
+    } catch (e) {
+      throw new ToolError('E_USAGE', `--redact-regex "${r}" is not a valid regular expression: ${(e as Error).message}`, "e.g. --redact-regex 'sk-[A-Za-z0-9]{20,}'");
+    }
+  }
+  return defaultRules({ pointers: o.pointers, headers: o.headers, regexes: o.regexes }, o.redact !== false);
+}
+
+/** Starts recording into one tape through every mode asked for. */
+export async function record(o: RecordOptions): Promise<Recording> {
+  if (!o.ws && !o.http && !o.stdio) throw new ToolError('E_USAGE', 'nothing to record', 'pass --upstream ws://…, --http PREFIX=URL, or -- <runtime command>');
+  const tape = o.tape ?? defaultTapePath();
+  mkdirSync(dirname(tape) || '.', { recursive: true });
+  const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs });
+  writer.on('error', (e: Error) => o.onWarning?.(`tape ${tape}: ${e.message}; traffic still flows, frames from here on may be missing`));
+  const channels: RecordChannel[] = [];
+  const addresses: Recording['addresses'] = {};
+  let stdio: StdioChannel | undefined;
+  try {
+    if (o.http) {
+      const c = await startHttpProxy(writer, o.http);
+      channels.push(c);
+      addresses.http = c.address;
+    }
+    if (o.ws) {
+      const c = await startWsProxy(writer, o.ws);
+      channels.push(c);
+      addresses.ws = c.address;
+    }
+    if (o.stdio) {
+      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http } : process.env;
+      stdio = await wrapStdio(writer, { command: o.stdio.command, input: o.stdio.input as never, output: o.stdio.output as never, env });
+      channels.push(stdio);
+      addresses.stdio = stdio.address;
+    }
+  } catch (e) {
+    await Promise.all(channels.map((c) => c.close()));
+    await writer.close().catch(() => undefined);
+    throw listenError(e);
+  }
+  let stopping: Promise<RecordSummary> | undefined;
+  return {
+    tape,
+    addresses,
+    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes }),
+    done: stdio ? stdio.done : new Promise<void>(() => undefined),
+    stop: () =>
+      (stopping ??= (async () => {
+        await Promise.all(channels.map((c) => c.close()));
+        const summary = await writer.close();
+        return { ...summary, exitCode: stdio?.exitCode };
+      })()),
+  };
+}
+
+function listenError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') return new ToolError('E_USAGE', `cannot listen: ${err.message}`, 'pick another --port / --http-port, or 0 for any free port');
+  return e;
+}
