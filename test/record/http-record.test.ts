@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { record, redactionRules } from '../../src/record/recorder.js';
+import { FLAG, RequestHead, ResponseHead } from '../../src/tape/format.js';
+import { verifyTape } from '../../src/tape/verify.js';
+import { readFrames, tapeDir } from '../helpers/tape.js';
+
+const tape = tapeDir();
+const EVENTS = 100;
+let upstream: Server;
+let base = '';
+let firstSeen: () => void = () => undefined;
+const written: string[] = [];
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  upstream = createServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    bodies.push(body);
+    if (req.url === '/v1/chat/completions') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'set-cookie': 'sid=abc123; HttpOnly' });
+      const clientHasFirst = new Promise<void>((r) => (firstSeen = r));
+      for (let i = 0; i < EVENTS; i++) {
+        const ev = `id: ${i}\nevent: delta\ndata: {"index":${i},"delta":"tok${i}","session_key":"sk-session-${i}"}\n\n`;
+        written.push(ev);
+        res.write(ev);
+        // Streaming, not buffering: the rest waits until the client has the first event.
+        if (i === 0) await clientHasFirst;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      res.end();
+    } else if (req.url?.startsWith('/v1/models')) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' }).end(JSON.stringify({ data: [{ id: 'gpt-x' }], got_bytes: body.length }));
+    } else res.writeHead(404).end('nope');
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(() => upstream.close());
+
+describe('arcp record: HTTP reverse proxy for LLM calls', () => {
+  it('streams SSE through with its chunk boundaries and timing, redacts headers, bodies and SSE data', async () => {
+    const path = tape('llm.tape');
+    const rec = await record({
+      tape: path,
+      http: { routes: [{ prefix: '/llm', upstream: `${base}/v1` }, { prefix: '/other', upstream: 'http://127.0.0.1:1' }] },
+      redaction: redactionRules({ pointers: ['/api_key', '/session_key'] }),
+    });
+    const url = rec.addresses.http!;
+    const models = await request(`${url}/llm/models?limit=1`, { method: 'POST', headers: { 'x-api-key': 'key-123456', 'content-type': 'application/json' }, body: '{"api_key":"sk-body-secret","q":1}' });
+    expect(models.statusCode).toBe(200);
+    expect(models.headers['x-request-id']).toBe('req_1');
+    expect(await models.body.json()).toEqual({ data: [{ id: 'gpt-x' }], got_bytes: 34 });
+
+    const res = await request(`${url}/llm/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-live-abcdef', 'content-type': 'application/json' }, body: '{"model":"gpt-x","stream":true}' });
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    let got = '';
+    for await (const chunk of res.body) {
+      got += chunk;
+      firstSeen();
+    }
+    expect(got).toBe(written.join(''));
+
+    const dead = await request(`${url}/other/x`);
+    expect(dead.statusCode).toBe(502);
+    expect(((await dead.body.json()) as { error: { message: string } }).error.message).toMatch(/upstream http:\/\/127\.0\.0\.1:1 unreachable: ECONNREFUSED/);
+    const unrouted = await request(`${url}/nowhere`);
+    expect(unrouted.statusCode).toBe(404);
+    await unrouted.body.text();
+    await rec.stop();
+
+    const frames = readFrames(path);
+    const channels = new Set(frames.map((f) => f.channel));
+    expect(channels.size).toBe(4);
+    const sse = frames.filter((f) => f.kind === 'http.response.body' && f.flags & FLAG.sse);
+    // One tape frame per chunk the upstream flushed, in order, with the gaps between them.
+    expect(sse).toHaveLength(EVENTS);
+    for (let i = 0; i < EVENTS; i++) {
+      expect(sse[i].data.toString()).toBe(written[i].replace(`sk-session-${i}`, sse[i].data.toString().match(/\[arcp-redacted:\d+\]/)![0]));
+    }
+    const gaps = sse.slice(2).map((f, i) => f.mono_us - sse[i + 1].mono_us);
+    expect(Math.min(...gaps)).toBeGreaterThan(2000);
+
+    const heads = frames.filter((f) => f.kind === 'http.request').map((f) => RequestHead.parse(JSON.parse(f.data.toString())));
+    expect(heads.map((h) => `${h.method} ${h.path}`)).toEqual(['POST /llm/models?limit=1', 'POST /llm/chat/completions', 'GET /other/x', 'GET /nowhere']);
+    const resHeads = frames.filter((f) => f.kind === 'http.response').map((f) => ResponseHead.parse(JSON.parse(f.data.toString())));
+    expect(resHeads.map((h) => h.status)).toEqual([200, 200, 502, 404]);
+    const text = frames.map((f) => f.data.toString()).join('\n');
+    for (const secret of ['key-123456', 'sk-live-abcdef', 'sk-body-secret', 'sid=abc123', 'sk-session-7']) expect(text).not.toContain(secret);
+    expect(text).toContain('"api_key":"[arcp-redacted:');
+    // The upstream got the secrets: redaction is for the tape only.
+    expect(bodies[0]).toBe('{"api_key":"sk-body-secret","q":1}');
+    expect(verifyTape(path).ok).toBe(true);
+  });
+});
