@@ -12,7 +12,7 @@ export abstract class ArcpCommand extends Command {
     if (err.constructor?.name === 'ExitError') throw err; // this.exit() inside run()
     // oclif's own errors (unknown flag, bad value, missing flag) carry `oclif`; they are usage errors.
     const f = err.oclif
-      ? { line: `arcp: ${err.message.split('\n')[0]} (see --help)`, exitCode: err.oclif.exit ?? 2 }
+      ? { line: `arcp: ${err.message.replace(/\s*\n\s*/g, ' ').replace(/See more help with --help$/, '').trim()} (see --help)`, exitCode: err.oclif.exit ?? 2 }
       : describeFailure(err);
     process.stderr.write(f.line + '\n');
     this.exit(f.exitCode);

@@ -87,8 +87,9 @@ export const ChannelInfo = z.looseObject({
   command: z.array(z.string()).optional(),
   headers: HeaderPairs.optional(),
   protocol: z.string().optional(),
-  /** Set by `tape import`: the connection name in the source capture. */
-  source: z.string().optional(),
+  /** Set by `tape import`: the scenario and connection name in the source capture. */
+  scenario: z.string().optional(),
+  conn: z.string().optional(),
 });
 export type ChannelInfo = z.infer<typeof ChannelInfo>;
 

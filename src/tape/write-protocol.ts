@@ -11,7 +11,7 @@ export interface ChannelOp {
 
 export type ToWorker =
   | { type: 'open'; path: string; meta: TapeMeta }
-  /** `meta` holds 5 doubles a frame (channel, dir code, kind code, mono µs, length); `data` their bytes back to back. */
+  /** `meta` holds 6 doubles a frame (channel, dir code, kind code, mono µs, wall ms or NaN, length); `data` their bytes back to back. */
   | { type: 'batch'; channels: ChannelOp[]; meta: ArrayBuffer; data: ArrayBuffer }
   | { type: 'close'; endedAt: string };
 

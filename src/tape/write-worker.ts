@@ -46,9 +46,9 @@ port.on('message', (m: ToWorker) => {
         const meta = new Float64Array(m.meta);
         const data = Buffer.from(m.data);
         let off = 0;
-        for (let i = 0; i < meta.length; i += 5) {
-          const len = meta[i + 4];
-          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], data.subarray(off, off + len));
+        for (let i = 0; i < meta.length; i += 6) {
+          const len = meta[i + 5];
+          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], data.subarray(off, off + len));
           off += len;
         }
         blobs.flush();
@@ -92,7 +92,7 @@ function addChannel(c: ChannelOp): void {
   insertChannel.run(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
 }
 
-function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, raw: Buffer): void {
+function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, raw: Buffer): void {
   const kind = FRAME_KINDS[kindCode];
   const dir = DIRECTIONS[dirCode];
   const { data, flags } = inspect(channel, kind, raw);
@@ -104,7 +104,7 @@ function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: nu
     blobs.add(blob, hash, data.length, data);
   }
   seq++;
-  frames.add(seq, channel, dir, kind, Math.round(monoUs), Math.round(startWall + monoUs / 1000), blob, data.length, flags);
+  frames.add(seq, channel, dir, kind, Math.round(monoUs), Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs), blob, data.length, flags);
   fp.add(channel, dir, kind, hash);
 }
 

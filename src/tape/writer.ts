@@ -108,12 +108,15 @@ export class TapeWriter extends EventEmitter {
     return this.nextChannel - 1;
   }
 
-  /** The hot path: remembers the bytes and returns. Never parses, hashes or touches disk. */
-  frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, monoUs?: number): void {
+  /**
+   * The hot path: remembers the bytes and returns. Never parses, hashes or touches disk.
+   * `at` is for imports, which carry their own times; live recording takes the clock.
+   */
+  frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, at?: { monoUs: number; wallMs: number }): void {
     if (this.closing) return;
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.queue.push(buf);
-    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], monoUs ?? (performance.now() - this.t0) * 1000, buf.length);
+    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], at?.monoUs ?? (performance.now() - this.t0) * 1000, at?.wallMs ?? NaN, buf.length);
     this.queuedBytes += buf.length;
     this.frames++;
     this.bytes += buf.length;
@@ -121,8 +124,8 @@ export class TapeWriter extends EventEmitter {
   }
 
   /** A JSON blob for transport events and HTTP heads. */
-  event(channel: number, dir: Direction, kind: FrameKind, value: unknown): void {
-    this.frame(channel, dir, kind, JSON.stringify(value));
+  event(channel: number, dir: Direction, kind: FrameKind, value: unknown, at?: { monoUs: number; wallMs: number }): void {
+    this.frame(channel, dir, kind, JSON.stringify(value), at);
   }
 
   flush(): void {

@@ -1,0 +1,63 @@
+import type { ChalkInstance } from 'chalk';
+import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape/inspect.js';
+import type { Finding } from '../tape/scan.js';
+import type { VerifyReport } from '../tape/verify.js';
+import { bytes } from './record.js';
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const short = (fp?: string) => (fp ? fp.slice(0, 16) + '…' : '-');
+
+export function listingLines(rows: TapeListing[], c: ChalkInstance): string[] {
+  if (!rows.length) return [c.dim('no .tape files here')];
+  return rows.map((r) =>
+    r.error
+      ? `${pad(r.path, 40)} ${c.red('unreadable')}: ${r.error}`
+      : `${pad(r.path, 40)} ${pad(r.started_at?.replace('T', ' ').slice(0, 19) ?? '', 20)} ${pad(`${r.frames} frames`, 14)} ${pad(`${r.channels} ch`, 6)} ${pad(bytes(r.bytes), 10)} ${r.ended_at ? short(r.fingerprint) : c.yellow('unsealed')}${r.parent ? c.dim(` fork of ${r.parent}`) : ''}`,
+  );
+}
+
+export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
+  const m = v.meta;
+  return [
+    `${c.bold(v.path)}  format ${m.format_version} · arcp ${m.tool_version} · ARCP ${m.spec_version} (spec sha256 ${m.spec_sha256.slice(0, 12)}…)`,
+    `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : c.yellow(' (unsealed: the recorder did not finish)')}`,
+    `  command  ${m.command_line.join(' ')}`,
+    `  redaction ${m.redaction.enabled ? `on (${m.redaction.pointers.length} pointers, ${m.redaction.headers.length} headers, ${m.redaction.regexes.length} patterns)` : c.yellow('off')}`,
+    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
+    `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
+    '',
+    c.bold('channels'),
+    ...v.channels.map((ch) => `  ${pad(String(ch.id), 4)} ${pad(ch.kind, 6)} ${pad(ch.label, 44)} ${pad(`${ch.frames} frames`, 14)} ${bytes(ch.bytes)}`),
+    '',
+    c.bold('timeline'),
+  ];
+}
+
+const ARROW: Record<string, string> = { c2s: '→', s2c: '←', meta: '·' };
+
+export function timelineLine(r: TimelineRow, c: ChalkInstance, channels: Map<number, ChannelSummary>): string {
+  const dir = r.dir === 'c2s' ? c.cyan(ARROW.c2s) : r.dir === 's2c' ? c.green(ARROW.s2c) : c.dim(ARROW.meta);
+  const flags = r.flagNames.length ? c.yellow(` [${r.flagNames.join(',')}]`) : '';
+  const ch = channels.get(r.channel);
+  return `  ${pad(String(r.seq), 7)} ${pad((r.mono_us / 1000).toFixed(1) + 'ms', 11)} ${pad(`ch${r.channel}${ch ? `:${ch.kind}` : ''}`, 10)} ${dir} ${pad(r.what, 40)} ${c.dim(bytes(r.size))}${flags}`;
+}
+
+export function verifyLines(r: VerifyReport, c: ChalkInstance): string[] {
+  const head = r.ok ? `${c.green('ok')} ${r.path}: ${r.frames} frames, ${r.blobs} blobs` : `${c.red('FAILED')} ${r.path}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`;
+  return [
+    head,
+    `  fingerprint ${r.fingerprint || '-'}`,
+    ...(r.unsealed ? [c.yellow('  unsealed: the recording stopped without closing (kill -9?); every frame written is intact')] : []),
+    ...r.problems.map((p) => `  ${c.red('✗')} ${p}`),
+  ];
+}
+
+export function scanLines(path: string, frames: number, findings: Finding[], c: ChalkInstance): string[] {
+  if (!findings.length) return [`${c.green('clean')} ${path}: no secret-looking strings in ${frames} frames`];
+  return [
+    `${c.red(`${findings.length} secret-looking string${findings.length === 1 ? '' : 's'}`)} in ${path}:`,
+    ...findings.slice(0, 200).map((f) => `  seq ${pad(String(f.seq), 7)} ch${pad(String(f.channel), 4)} ${pad(f.kind, 20)} ${pad(f.rule, 30)} ${f.preview}`),
+    ...(findings.length > 200 ? [`  … and ${findings.length - 200} more (--json lists all)`] : []),
+    c.dim('  re-record with redaction on (the default), or add --redact-pointer / --redact-header / --redact-regex rules'),
+  ];
+}

@@ -1,0 +1,55 @@
+import { isUtf8 } from 'node:buffer';
+import { basename } from 'node:path';
+import { isMessageKind } from '../format.js';
+import { TapeReader } from '../reader.js';
+import { META_KIND } from './capture.js';
+
+/** Writes a tape as capture-format JSONL, a line per frame, streamed. Re-importing it gives the same fingerprint. */
+export function* exportJsonl(path: string): Generator<string> {
+  const tape = TapeReader.open(path);
+  try {
+    const channels = new Map(tape.channels().map((c) => [c.id, c]));
+    const stem = basename(path).replace(/\.tape$/, '');
+    const named = new Set<number>();
+    for (const f of tape.frames()) {
+      const c = channels.get(f.channel);
+      const line: Record<string, unknown> = {
+        i: f.seq - 1,
+        ts: new Date(f.wall_ms).toISOString(),
+        mono_ms: f.mono_us / 1000,
+        scenario: c?.info.scenario ?? stem,
+        conn: c?.info.conn ?? String(f.channel),
+        dir: f.dir,
+      };
+      // The first line of each connection says what kind of channel it is.
+      if (!named.has(f.channel)) {
+        named.add(f.channel);
+        line.channel = c?.kind;
+      }
+      if (f.dir === 'meta') {
+        const detail = JSON.parse(f.data.toString('utf8')) as Record<string, unknown>;
+        const event = typeof detail.event === 'string' ? detail.event : f.kind.replace('transport.', '');
+        delete detail.event;
+        line.event = event;
+        if (META_KIND[event] !== f.kind) line.kind = f.kind;
+        Object.assign(line, detail);
+      } else {
+        // `kind` only where import would not infer it: plain lines are ws.text.
+        if (f.kind !== 'ws.text') line.kind = f.kind;
+        if (f.kind !== 'ws.binary' && isUtf8(f.data)) {
+          line.raw = f.data.toString('utf8');
+          if (isMessageKind(f.kind)) {
+            try {
+              line.frame = JSON.parse(line.raw as string);
+            } catch {
+              // not JSON: raw alone tells what was sent
+            }
+          }
+        } else line.raw_base64 = f.data.toString('base64');
+      }
+      yield JSON.stringify(line);
+    }
+  } finally {
+    tape.close();
+  }
+}

@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportJsonl } from '../../src/tape/interchange/export-jsonl.js';
+import { importJsonl } from '../../src/tape/interchange/import-jsonl.js';
+import { defaultRules } from '../../src/tape/redact.js';
+import { scanTape } from '../../src/tape/scan.js';
+import { verifyTape } from '../../src/tape/verify.js';
+import { CAPTURES_DIR, captureFiles, readCapture } from '../helpers/captures.js';
+import { readFrames, tapeDir } from '../helpers/tape.js';
+
+const tape = tapeDir();
+
+describe('tape import / export of the peer captures', () => {
+  it.each(captureFiles())('%s imports frame for frame, verifies, and round-trips through export', async (file) => {
+    const lines = readCapture(file);
+    const path = tape(file.replace('.jsonl', '.tape'));
+    const s = await importJsonl({ source: join(CAPTURES_DIR, file), tape: path, redaction: defaultRules({}, false) });
+    expect(s.frames).toBe(lines.length);
+    expect(verifyTape(path)).toMatchObject({ ok: true, unsealed: false, fingerprint: s.fingerprint });
+    const frames = readFrames(path);
+    lines.forEach((l, i) => {
+      if (l.raw !== undefined) expect(frames[i].data.toString()).toBe(l.raw);
+      expect(frames[i].dir).toBe(l.dir);
+      expect(frames[i].wall_ms).toBe(Date.parse(l.ts));
+    });
+    const exported = [...exportJsonl(path)].map((l) => JSON.parse(l));
+    exported.forEach((e, i) => {
+      const { channel: _c, kind: _k, ...rest } = e;
+      expect(rest).toEqual({ ...lines[i], mono_ms: rest.mono_ms, scenario: lines[i].scenario });
+      expect(rest.mono_ms).toBeCloseTo(lines[i].mono_ms - lines[0].mono_ms, 3);
+    });
+    const back = join(tape(''), `${file}.again.jsonl`);
+    writeFileSync(back, exported.map((e) => JSON.stringify(e)).join('\n'));
+    const again = await importJsonl({ source: back, tape: tape(file + '.again.tape'), redaction: defaultRules({}, false) });
+    expect(again.fingerprint).toBe(s.fingerprint);
+  });
+
+  it('redacts on import by default, and scan finds what --no-redact left', async () => {
+    const src = join(CAPTURES_DIR, 'credentials.jsonl');
+    const clear = tape('cred-clear.tape');
+    await importJsonl({ source: src, tape: clear, redaction: defaultRules({}, false) });
+    const rules = scanTape(clear).findings.map((f) => f.rule);
+    expect(rules).toContain('/payload/auth/token');
+    expect(rules).toContain('/payload/credentials/*/value');
+    const safe = tape('cred-safe.tape');
+    await importJsonl({ source: src, tape: safe });
+    expect(scanTape(safe).findings).toEqual([]);
+  });
+
+  it('names the bad line of a malformed capture', async () => {
+    const bad = join(tape(''), 'bad.jsonl');
+    writeFileSync(bad, '{"i":0,"ts":"2026-01-01T00:00:00Z","mono_ms":1,"scenario":"x","conn":"A","dir":"c2s","raw":"{}"}\n{"i":1,"dir":"sideways"}\n');
+    await expect(importJsonl({ source: bad, tape: tape('bad.tape') })).rejects.toThrow(/bad\.jsonl line 2 is not a capture line/);
+  });
+});
