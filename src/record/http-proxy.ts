@@ -133,8 +133,8 @@ function exchange(writer: TapeWriter, agent: Agent, routes: HttpRoute[], req: In
         writer.event(ch, 's2c', 'http.response', { status, headers: pairs });
         const out: string[] = [];
         for (const [k, v] of pairs) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
+        // Sent with the first body chunk, as a plain proxy would: one packet, not two.
         res.writeHead(status, statusMessage || undefined, out);
-        res.flushHeaders();
       },
       onResponseData(c, chunk) {
         writer.frame(ch, 's2c', 'http.response.body', chunk);

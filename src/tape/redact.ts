@@ -53,6 +53,11 @@ export class Redactor {
     this.regexes = rules.regexes.map((r) => new RegExp(r, 'g'));
   }
 
+  /** False when no rule can apply to this text: the caller may skip parsing it. */
+  mayMatch(text: string): boolean {
+    return this.regexes.length > 0 || this.needles.some((n) => text.includes(n));
+  }
+
   get active(): boolean {
     return this.pointers.length + this.headers.size + this.regexes.length > 0;
   }
@@ -103,7 +108,7 @@ export class Redactor {
 
   /** An SSE chunk: each complete `data:` line that holds JSON gets the pointer rules. */
   sse(text: string): string {
-    if (!this.pointers.length) return this.text(text);
+    if (!this.pointers.length || !this.needles.some((n) => text.includes(n))) return this.text(text);
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const m = /^data: ?(.*?)(\r?)$/.exec(lines[i]);

@@ -127,8 +127,9 @@ function inspect(channel: number, kind: FrameKind, raw: Buffer): { data: Buffer;
   if (kind === 'http.request.body' || kind === 'http.response.body') {
     const mode = kind === 'http.response.body' ? (bodyMode.get(channel) ?? 'opaque') : (bodyMode.get(-channel) ?? 'opaque');
     if (mode === 'sse') flags |= FLAG.sse;
-    if (mode === 'opaque' || !isUtf8(raw)) return { data: raw, flags };
+    if (mode === 'opaque' || !redactor.active || !isUtf8(raw)) return { data: raw, flags };
     const text = raw.toString('utf8');
+    if (!redactor.mayMatch(text)) return { data: raw, flags };
     if (mode === 'sse') return redacted(raw, text, (t) => redactor.sse(t), flags);
     if (mode === 'json') {
       try {

@@ -1,0 +1,140 @@
+// `arcp record` against direct and a naive relay, on loopback, each peer in its own process.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { WebSocket } from 'ws';
+
+const HERE = import.meta.dirname;
+const BIN = join(HERE, '../bin/run.js');
+const procs = new Set();
+
+/** Starts a process and resolves with the first URL it prints. */
+export function start(args, match = /(wss?|https?):\/\/\S+/) {
+  const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  procs.add(p);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = match.exec(out);
+      if (m) resolve({ url: m[0], stop: () => stop(p) });
+    });
+    p.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+async function stop(p) {
+  if (p.exitCode !== null) return;
+  const done = new Promise((r) => p.once('exit', r));
+  p.kill('SIGINT');
+  await done;
+  procs.delete(p);
+}
+export const stopAll = () => Promise.all([...procs].map(stop));
+const peer = (role, arg) => start([join(HERE, 'peers.mjs'), role, ...(arg ? [String(arg)] : [])]);
+
+/** Three ways to reach an upstream: directly, through the naive relay, through arcp record. */
+async function paths(upstream, kind) {
+  const dir = mkdtempSync(join(tmpdir(), 'arcp-bench-rec-'));
+  const relay = await peer(kind === 'ws' ? 'ws-relay' : 'http-relay', upstream);
+  const flags = kind === 'ws' ? ['--upstream', upstream] : ['--http', `/=${upstream}`];
+  const rec = await start([BIN, 'record', ...flags, '--tape', join(dir, 'bench.tape'), '--quiet'], kind === 'ws' ? /ws:\/\/\S+/ : /http:\/\/\S+/);
+  return {
+    direct: upstream,
+    relay: relay.url,
+    record: rec.url,
+    stop: async () => {
+      await relay.stop();
+      await rec.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function wsStream(url, n) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  let got = 0;
+  let t0 = 0;
+  await new Promise((resolve) =>
+    ws.on('message', () => {
+      if (got++ === 0) t0 = performance.now();
+      if (got === n) resolve();
+    }),
+  );
+  const ms = performance.now() - t0;
+  ws.close();
+  return n / (ms / 1000);
+}
+
+async function wsEcho(url, rounds) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise((r) => ws.once('open', r));
+  const msg = '{"arcp":"1.1","id":"msg_1","type":"session.ping","payload":{"nonce":"n","sent_at":"2026-11-22T00:00:00Z"}}';
+  const rtts = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await new Promise((r) => (ws.once('message', r), ws.send(msg)));
+    if (i >= rounds / 10) rtts.push(performance.now() - t);
+  }
+  ws.close();
+  rtts.sort((a, b) => a - b);
+  return rtts[Math.floor(rtts.length / 2)];
+}
+
+async function httpLoad(base, path, concurrency, ms) {
+  const pool = new Pool(base, { connections: concurrency, pipelining: 1 });
+  let done = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const r = await pool.request({ path, method: 'GET' });
+        await r.body.text();
+        if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode} from ${base}${path}`);
+        done++;
+      }
+    }),
+  );
+  await pool.close();
+  return done / (ms / 1000);
+}
+
+/** Best of `runs` for each path, interleaved so drift hits all three alike. */
+async function compare(p, measure, runs, better = 'higher') {
+  const best = {};
+  for (let i = 0; i < runs; i++) {
+    for (const k of ['direct', 'relay', 'record']) {
+      const v = await measure(p[k]);
+      best[k] = best[k] === undefined ? v : better === 'higher' ? Math.max(best[k], v) : Math.min(best[k], v);
+    }
+  }
+  return best;
+}
+
+export async function recordBench({ frames = 200_000, rounds = 3000, seconds = 3 } = {}) {
+  const results = [];
+  const stream = await peer('ws-stream', frames);
+  let p = await paths(stream.url, 'ws');
+  const s = await compare(p, (u) => wsStream(u, frames), 3);
+  results.push({ name: `WS stream, ${frames / 1000}k job.event frames (~300 B)`, unit: 'msg/s', ...s, ratio: s.record / s.relay, target: '≥ 0.85 × relay', ok: s.record / s.relay >= 0.85 });
+  await p.stop();
+  await stream.stop();
+
+  const echo = await peer('ws-echo');
+  p = await paths(echo.url, 'ws');
+  const e = await compare(p, (u) => wsEcho(u, rounds), 3, 'lower');
+  results.push({ name: `WS echo RTT p50 (${rounds} round trips)`, unit: 'ms', ...e, ratio: e.record / e.relay, target: '≤ 1.15 × relay', ok: e.record / e.relay <= 1.15 });
+  await p.stop();
+  await echo.stop();
+
+  const up = await peer('http-upstream');
+  p = await paths(up.url, 'http');
+  for (const [name, path] of [['HTTP JSON 2 KiB', '/json'], ['HTTP SSE, 100 events/response', '/sse']]) {
+    const h = await compare(p, (u) => httpLoad(u, path, 16, seconds * 1000), 2);
+    results.push({ name: `${name}, concurrency 16`, unit: 'req/s', ...h, ratio: h.record / h.relay, target: '≥ 0.8 × undici proxy', ok: h.record / h.relay >= 0.8 });
+  }
+  await p.stop();
+  await up.stop();
+  return results;
+}

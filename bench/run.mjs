@@ -1,0 +1,21 @@
+// `npm run bench`: every benchmark, ratios against baselines measured in this same invocation.
+import { ingest } from './ingest.mjs';
+import { recordBench, stopAll } from './record.mjs';
+
+const only = process.argv[2];
+const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : Math.round(v).toLocaleString('en-US'));
+const rows = [];
+try {
+  if (!only || only === 'record') rows.push(...(await recordBench()));
+  if (!only || only === 'ingest') {
+    const r = await ingest();
+    rows.push({ name: `Tape ingest, ${r.frames / 1000}k frames, 30 % duplicate bodies`, unit: 'frames/s', record: r.perSec, target: '≥ 150,000 frames/s', ok: r.perSec >= 150_000 });
+  }
+} finally {
+  await stopAll();
+}
+console.log(`\n${'benchmark'.padEnd(52)} ${'direct'.padStart(10)} ${'baseline'.padStart(10)} ${'arcp'.padStart(10)}  ${'ratio'.padStart(6)}  target`);
+for (const r of rows) {
+  const cells = [r.direct, r.relay, r.record].map((v) => (v === undefined ? '' : fmt(v, r.unit)).padStart(10));
+  console.log(`${r.name.padEnd(52)} ${cells.join(' ')}  ${(r.ratio === undefined ? '' : r.ratio.toFixed(2)).padStart(6)}  ${r.target} ${r.ok ? 'met' : 'NOT MET'} (${r.unit})`);
+}
