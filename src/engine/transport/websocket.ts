@@ -38,6 +38,7 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   protocols?: string[];
   timeoutMs?: number;
+  skipUTF8Validation?: boolean;
 }
 
 export function connectWebSocket(url: string, opts: ConnectOptions = {}): Promise<WebSocketTransport> {
@@ -46,6 +47,7 @@ export function connectWebSocket(url: string, opts: ConnectOptions = {}): Promis
       headers: opts.headers,
       maxPayload: WS_MAX_PAYLOAD,
       handshakeTimeout: opts.timeoutMs ?? 10_000,
+      skipUTF8Validation: opts.skipUTF8Validation,
     });
     const t = new WebSocketTransport(ws);
     ws.once('open', () => resolve(t));
@@ -66,6 +68,8 @@ export interface ListenOptions {
   port?: number;
   /** Subprotocol selection; the default accepts the client's first offer. */
   handleProtocols?: (protocols: Set<string>, req: IncomingMessage) => string | false;
+  /** Pass text frames that are not valid UTF-8 through (record and replay carry them as they are). */
+  skipUTF8Validation?: boolean;
 }
 
 /** Listens for WebSocket connections on any path; each connection becomes a Transport. */
@@ -77,7 +81,7 @@ export function listenWebSocket(
   const server = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('ARCP speaks WebSocket here\n');
   });
-  const wss = new WebSocketServer({ server, maxPayload: WS_MAX_PAYLOAD, handleProtocols: opts.handleProtocols });
+  const wss = new WebSocketServer({ server, maxPayload: WS_MAX_PAYLOAD, handleProtocols: opts.handleProtocols, skipUTF8Validation: opts.skipUTF8Validation });
   wss.on('connection', (ws, req) => onConnection(new WebSocketTransport(ws), req));
   return new Promise((resolve, reject) => {
     server.once('error', reject);

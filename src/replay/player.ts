@@ -1,0 +1,232 @@
+import { newId } from '../engine/ids.js';
+import type { Transport } from '../engine/transport/transport.js';
+import { describeFrame } from '../tape/inspect.js';
+import type { TapeFrame } from '../tape/reader.js';
+import { compareFrames } from './compare.js';
+import type { Fault } from './faults.js';
+import { closeOf, FLOW, isMessage, parsed, sleep, typeOf } from './frames.js';
+import type { IdMap } from './ids.js';
+import { clip, type Divergence } from './report.js';
+import type { ChannelScript } from './script.js';
+import type { Volatility } from './volatile.js';
+
+export interface PlayOptions {
+  vol: Volatility;
+  ids: IdMap;
+  pace: 'fast' | 'recorded';
+  speed: number;
+  faults: Fault[];
+  /** How long to wait for the live side's next frame. */
+  timeoutMs: number;
+  /** Record every divergence and go on (`--continue`), rather than stop at the first. */
+  keepGoing: boolean;
+  onDivergence(d: Divergence): void;
+  note(line: string): void;
+}
+
+/**
+ * Plays the runtime side of one recorded channel to a live client: each frame the client
+ * sends is matched against the recorded one, and the runtime frames that followed it go out
+ * byte for byte (with echoed client identifiers substituted). Resolves when the channel is done.
+ */
+export class Player {
+  readonly done: Promise<void>;
+  private finish!: () => void;
+  private queue: Buffer[] = [];
+  private busy = false;
+  private stopped = false;
+  private lastMono?: number;
+  private waitTimer?: NodeJS.Timeout;
+  /** Nonces of recorded pings the live client did not send: their recorded pongs are not sent either. */
+  private skippedPings = new Set<string>();
+
+  constructor(
+    private readonly script: ChannelScript,
+    private readonly t: Transport,
+    private readonly o: PlayOptions,
+  ) {
+    this.done = new Promise((r) => (this.finish = r));
+    t.onFrame((f) => {
+      this.queue.push(f.data);
+      void this.pump();
+    });
+    t.onClose((info) => void this.onClose(info.code));
+    void this.pump();
+  }
+
+  /** Sends what the recording sends next, then matches queued live frames, in order. */
+  private async pump(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        await this.advance();
+        if (this.stopped) return;
+        const live = this.queue.shift();
+        if (!live) break;
+        this.match(live);
+        if (this.stopped) return;
+      }
+      this.armTimeout();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Plays recorded runtime frames until the next frame is the client's. */
+  private async advance(): Promise<void> {
+    for (;;) {
+      const f = this.script.peek();
+      if (!f || this.stopped) return;
+      if (f.dir === 'c2s') {
+        if (isMessage(f) && FLOW.has(typeOf(f.data) ?? '') && this.queue.length && !FLOW.has(typeOf(this.queue[0]) ?? '')) {
+          this.skipRecordedFlow(f);
+          continue;
+        }
+        return; // the client's turn (a message, or its close)
+      }
+      this.script.next();
+      if (f.kind === 'ws.close' && f.dir === 's2c') {
+        const c = closeOf(f);
+        this.t.close(c.code, c.reason);
+        continue;
+      }
+      if (!isMessage(f)) continue;
+      if (this.skippedPings.size && this.isReplyToSkipped(f)) continue;
+      await this.pace(f);
+      await this.send(f);
+    }
+  }
+
+  private async pace(f: TapeFrame): Promise<void> {
+    const delay = this.o.faults.find((x) => x.kind === 'delay' && x.seq === f.seq);
+    if (delay?.kind === 'delay') {
+      this.o.note(`fault: delayed frame ${f.seq} by ${delay.ms} ms`);
+      await sleep(delay.ms);
+    }
+    if (this.o.pace === 'recorded' && this.lastMono !== undefined) {
+      const gap = (f.mono_us - this.lastMono) / 1000 / this.o.speed;
+      if (gap > 1) await sleep(gap);
+    }
+    this.lastMono = f.mono_us;
+  }
+
+  private async send(f: TapeFrame): Promise<void> {
+    const data = this.o.ids.apply(f.data);
+    this.t.send(data, { binary: f.kind === 'ws.binary' });
+    if (this.o.faults.some((x) => x.kind === 'duplicate' && x.seq === f.seq)) {
+      this.o.note(`fault: sent frame ${f.seq} twice`);
+      this.t.send(data, { binary: f.kind === 'ws.binary' });
+    }
+    this.afterFrame(f);
+  }
+
+  private afterFrame(f: TapeFrame): void {
+    if (this.o.faults.some((x) => x.kind === 'drop' && x.seq === f.seq)) {
+      this.o.note(`fault: dropped the connection after frame ${f.seq}`);
+      this.stopped = true;
+      const t = this.t as Transport & { terminate?: () => void };
+      if (t.terminate) t.terminate();
+      else t.close();
+      this.end();
+    }
+  }
+
+  /** One live frame against the recording. */
+  private match(live: Buffer): void {
+    clearTimeout(this.waitTimer);
+    const expected = this.script.peek();
+    const liveType = typeOf(live);
+    if (liveType && FLOW.has(liveType) && (!expected || !isMessage(expected) || expected.dir !== 'c2s' || typeOf(expected.data) !== liveType)) {
+      this.answerFlow(live, liveType);
+      return;
+    }
+    if (!expected || !isMessage(expected) || expected.dir !== 'c2s') {
+      this.diverge({ reason: 'extra', seq: expected?.seq ?? 0, message: expected ? `the client sent a frame where the recording has ${describeFrame(expected)}` : 'the client sent a frame after the recording ended', actual: clip(live), fields: [] }, expected);
+      return;
+    }
+    this.script.next();
+    this.lastMono = expected.mono_us;
+    const cmp = compareFrames(expected.data, live, this.o.vol, this.o.ids);
+    if (!cmp.ok) {
+      this.diverge({ reason: 'mismatch', seq: expected.seq, message: cmp.note ?? `the client's ${liveType ?? 'frame'} differs from the recorded ${typeOf(expected.data) ?? 'frame'}`, expected: clip(expected.data), actual: clip(live), fields: cmp.fields }, expected);
+      return;
+    }
+    this.afterFrame(expected);
+  }
+
+  /** A live heartbeat or ack where the recording has something else: answered, not judged. */
+  private answerFlow(live: Buffer, type: string): void {
+    const m = parsed(live);
+    if (type === 'session.ping') {
+      const payload = (m?.payload ?? {}) as { nonce?: unknown };
+      const pong: Record<string, unknown> = { arcp: '1.1', id: newId('msg'), type: 'session.pong' };
+      if (typeof m?.session_id === 'string') pong.session_id = m.session_id;
+      pong.payload = { ping_nonce: payload.nonce, received_at: new Date().toISOString() };
+      this.t.send(JSON.stringify(pong));
+      this.o.note('answered a live session.ping the recording has elsewhere');
+    } else this.o.note(`accepted a live ${type} the recording has elsewhere`);
+  }
+
+  /** The recording has a heartbeat or ack here that the live client did not send: skip it. */
+  private skipRecordedFlow(f: TapeFrame): void {
+    this.script.next();
+    const m = parsed(f.data);
+    const nonce = (m?.payload as { nonce?: unknown } | undefined)?.nonce;
+    if (m?.type === 'session.ping' && typeof nonce === 'string') this.skippedPings.add(nonce);
+    this.o.note(`skipped recorded ${m?.type} (seq ${f.seq}) the live client did not send`);
+  }
+
+  private isReplyToSkipped(f: TapeFrame): boolean {
+    const m = parsed(f.data);
+    const nonce = (m?.payload as { ping_nonce?: unknown } | undefined)?.ping_nonce;
+    return m?.type === 'session.pong' && typeof nonce === 'string' && this.skippedPings.delete(nonce);
+  }
+
+  private armTimeout(): void {
+    const f = this.script.peek();
+    if (!f || this.stopped || f.dir !== 'c2s' || !(isMessage(f) || f.kind === 'ws.close')) return;
+    const what = f.kind === 'ws.close' ? 'its close' : describeFrame(f);
+    this.waitTimer = setTimeout(() => {
+      this.diverge({ reason: 'missing', seq: f.seq, message: `the client sent nothing for ${this.o.timeoutMs / 1000} s; the recording has ${what} next`, expected: clip(f.data), fields: [] }, f);
+    }, this.o.timeoutMs);
+  }
+
+  private async onClose(code?: number): Promise<void> {
+    if (this.stopped) return;
+    while (this.busy) await sleep(1);
+    const f = this.script.peek();
+    if (f?.kind === 'ws.close' && f.dir === 'c2s') {
+      this.script.next();
+      const rec = closeOf(f).code;
+      if (rec !== undefined && code !== undefined && rec !== code && this.t.kind === 'websocket') {
+        this.diverge({ reason: 'mismatch', seq: f.seq, message: `the client closed with ${code}; the recording has ${rec}`, fields: [{ pointer: '/code', expected: rec, actual: code, rule: 'exact', tolerated: false }] }, f);
+        return;
+      }
+    }
+    if (!this.script.finished) {
+      const next = this.script.peek()!;
+      this.diverge({ reason: 'closed', seq: next.seq, message: `the client closed the connection; the recording goes on with ${describeFrame(next)}`, fields: [] }, next);
+      return;
+    }
+    this.end();
+  }
+
+  private diverge(d: Omit<Divergence, 'channel' | 'dir' | 'context'>, at?: TapeFrame): void {
+    this.o.onDivergence({ ...d, channel: this.script.channel.id, dir: at?.dir ?? 'c2s', context: at ? this.script.context(at.seq) : [] });
+    if (this.o.keepGoing && d.reason === 'mismatch') {
+      void this.pump();
+      return;
+    }
+    this.stopped = true;
+    this.t.close(1011, 'arcp replay: divergence');
+    this.end();
+  }
+
+  private end(): void {
+    clearTimeout(this.waitTimer);
+    if (!this.stopped || this.script.finished) this.script.drain();
+    this.stopped = true;
+    this.finish();
+  }
+}

@@ -1,0 +1,81 @@
+import { describeFrame } from '../tape/inspect.js';
+import type { ChannelRow } from '../tape/format.js';
+import { TapeReader, type TapeFrame } from '../tape/reader.js';
+import type { ContextFrame } from './report.js';
+
+/**
+ * One recorded channel as a script to play: its frames in order, read lazily from the tape
+ * (each script has its own connection, so memory stays flat however long the tape).
+ */
+export class ChannelScript {
+  private readonly reader: TapeReader;
+  private readonly it: Iterator<TapeFrame>;
+  private buffered: TapeFrame[] = [];
+  private ended = false;
+  /** Seqs of the frames this run went through, for the replay fingerprint. */
+  readonly consumed: number[] = [];
+
+  constructor(
+    readonly path: string,
+    readonly channel: ChannelRow,
+  ) {
+    this.reader = TapeReader.open(path);
+    this.it = this.reader.frames({ channel: channel.id });
+  }
+
+  /** The frame `i` ahead of the cursor (0 = next), or undefined past the end. */
+  peek(i = 0): TapeFrame | undefined {
+    while (this.buffered.length <= i && !this.ended) {
+      const n = this.it.next();
+      if (n.done) this.ended = true;
+      else this.buffered.push(n.value);
+    }
+    return this.buffered[i];
+  }
+
+  next(): TapeFrame | undefined {
+    const f = this.peek();
+    if (f) {
+      this.buffered.shift();
+      this.consumed.push(f.seq);
+    }
+    return f;
+  }
+
+  /** Whether only transport events (and closes) remain. */
+  get finished(): boolean {
+    for (let i = 0; ; i++) {
+      const f = this.peek(i);
+      if (!f) return true;
+      if (f.dir !== 'meta' && f.kind !== 'ws.close') return false;
+    }
+  }
+
+  /** Consumes what is left (transport events at the end), so the fingerprint covers them. */
+  drain(): void {
+    while (this.next());
+  }
+
+  /** The recorded frames around `seq` (±3), for divergence reports. */
+  context(seq: number): ContextFrame[] {
+    const r = TapeReader.open(this.path);
+    try {
+      const rows: ContextFrame[] = [];
+      const before = [...r.frames({ channel: this.channel.id, toSeq: seq - 1 })].slice(-3);
+      for (const f of before) rows.push({ seq: f.seq, dir: f.dir, what: describeFrame(f) });
+      let n = 0;
+      for (const f of r.frames({ channel: this.channel.id, fromSeq: seq })) {
+        rows.push({ seq: f.seq, dir: f.dir, what: describeFrame(f), here: f.seq === seq || undefined });
+        if (++n > 3) break;
+      }
+      return rows;
+    } finally {
+      r.close();
+    }
+  }
+
+  close(): void {
+    this.it.return?.(undefined);
+    this.reader.close();
+  }
+}

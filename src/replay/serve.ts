@@ -1,0 +1,121 @@
+import type { Readable, Writable } from 'node:stream';
+import { StdioTransport } from '../engine/transport/stdio.js';
+import { listenWebSocket, type WsListener } from '../engine/transport/websocket.js';
+import { ToolError } from '../errors.js';
+import { TapeReader } from '../tape/reader.js';
+import type { Fault } from './faults.js';
+import { loadExchanges, startHttpPlayer } from './http-player.js';
+import { IdMap } from './ids.js';
+import { Outcome } from './outcome.js';
+import { Player, type PlayOptions } from './player.js';
+import type { ReplayReport } from './report.js';
+import { ChannelScript } from './script.js';
+import { Volatility, type VolatileRules } from './volatile.js';
+
+export interface ServeReplayOptions {
+  tape: string;
+  /** Serve the recorded runtime side on a WebSocket listener. */
+  listen?: { host?: string; port?: number };
+  /** …or on a pair of streams (this process's stdin/stdout for `--stdio`). */
+  stdio?: { input: Readable; output: Writable };
+  /** Serve the recorded HTTP exchanges offline. */
+  http?: { host?: string; port?: number };
+  volatile?: VolatileRules;
+  pace?: 'fast' | 'recorded';
+  speed?: number;
+  faults?: Fault[];
+  timeoutMs?: number;
+  keepGoing?: boolean;
+}
+
+export interface ServingReplay {
+  addresses: { ws?: string; http?: string };
+  /** Resolves when every recorded channel has been played (or at the first divergence). */
+  done: Promise<ReplayReport>;
+  /** Ends early (SIGINT) and reports what was played. */
+  stop(): Promise<ReplayReport>;
+}
+
+/** `arcp replay --listen | --stdio [--http-port]`: the tape plays the runtime (and the LLM APIs) to a live client. */
+export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay> {
+  const tape = TapeReader.open(o.tape);
+  const channels = tape.channels();
+  tape.close();
+  const messageChannels = channels.filter((c) => c.kind !== 'http');
+  const httpChannels = channels.filter((c) => c.kind === 'http');
+  const wantMessages = Boolean(o.listen || o.stdio);
+  if (wantMessages && !messageChannels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to replay`, httpChannels.length ? 'it holds HTTP exchanges: use --http-port' : 'record one with `arcp record`');
+  if (o.http && !httpChannels.length) throw new ToolError('E_INPUT', `${o.tape} has no HTTP channels to replay`, 'drop --http-port, or record the LLM calls with `arcp record --http`');
+  if (o.stdio && messageChannels.length > 1) throw new ToolError('E_USAGE', `${o.tape} has ${messageChannels.length} connections; stdio replays one`, 'replay it with --listen');
+
+  const vol = new Volatility(o.volatile);
+  const ids = new IdMap();
+  const outcome = new Outcome(o.tape, wantMessages ? 'runtime' : 'http', ids);
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const scripts: ChannelScript[] = [];
+  const players: Promise<void>[] = [];
+  let pendingChannels = wantMessages ? messageChannels.length : 0;
+  let httpDone = !o.http;
+  const maybeFinish = () => {
+    if ((pendingChannels === 0 && httpDone) || (outcome.divergences.length && !o.keepGoing)) finish();
+  };
+  const play: PlayOptions = {
+    vol,
+    ids,
+    pace: o.pace ?? 'fast',
+    speed: o.speed ?? 1,
+    faults: o.faults ?? [],
+    timeoutMs: o.timeoutMs ?? 10_000,
+    keepGoing: o.keepGoing ?? false,
+    onDivergence: (d) => {
+      outcome.divergences.push(d);
+      maybeFinish();
+    },
+    note: outcome.note,
+  };
+  const startPlayer = (t: ConstructorParameters<typeof Player>[1]) => {
+    const next = messageChannels[scripts.length];
+    if (!next) {
+      outcome.divergences.push({ reason: 'extra', channel: 0, seq: 0, dir: 'meta', message: `the client opened connection ${scripts.length + 1}; the recording has ${messageChannels.length}`, fields: [], context: [] });
+      t.close(1008, 'arcp replay: no such connection in the tape');
+      maybeFinish();
+      return;
+    }
+    const script = new ChannelScript(o.tape, next);
+    scripts.push(script);
+    const p = new Player(script, t, play).done.then(() => {
+      pendingChannels--;
+      maybeFinish();
+    });
+    players.push(p);
+  };
+
+  let listener: WsListener | undefined;
+  if (o.listen) listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
+  if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false));
+  let http: Awaited<ReturnType<typeof startHttpPlayer>> | undefined;
+  if (o.http) {
+    http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, vol), o.http.host ?? '127.0.0.1', o.http.port ?? 0, {
+      vol,
+      pace: play.pace,
+      speed: play.speed,
+      onDivergence: play.onDivergence,
+      onAllServed: () => {
+        httpDone = true;
+        maybeFinish();
+      },
+    });
+  }
+  let reported: Promise<ReplayReport> | undefined;
+  const stop = () =>
+    (reported ??= (async () => {
+      finish();
+      await listener?.close();
+      await http?.close();
+      const report = outcome.report([...scripts.flatMap((s) => s.consumed), ...(http?.served ?? [])]);
+      for (const s of scripts) s.close();
+      return report;
+    })());
+  return { addresses: { ws: listener?.url, http: http?.url }, done: finished.then(stop), stop };
+}

@@ -1,0 +1,51 @@
+import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
+
+/**
+ * How a field whose values differ between the recording and the live run is judged.
+ * - `id`: an identifier one side generated; it must map consistently (recorded X is always live Y),
+ *   and the mapping is substituted into frames sent later.
+ * - `ignore`: expected to differ (timestamps, redaction placeholders, user rules).
+ */
+export type Treatment = { kind: 'id' | 'ignore'; rule: string };
+
+/** Identifier keys of the ARCP preset: `*_id`, message `id`, tokens, nonces, cursors. */
+const ID_KEYS = new Set(['id', 'resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor', 'value']);
+const TIME_KEYS = /(^|_)(at|ts|time|timestamp)$/;
+
+export interface VolatileRules {
+  /** The built-in ARCP preset: message ids, identifiers, timestamps, nonces, redaction placeholders. */
+  preset: boolean;
+  /** User rules: JSON pointers (with `*`) whose values are ignored. */
+  pointers: string[];
+}
+
+export const DEFAULT_VOLATILE: VolatileRules = { preset: true, pointers: [] };
+
+export class Volatility {
+  private readonly user: { text: string; tokens: string[] }[];
+  constructor(readonly rules: VolatileRules = DEFAULT_VOLATILE) {
+    this.user = rules.pointers.map((p) => ({ text: p, tokens: pointerTokens(p) }));
+  }
+
+  /** How a differing value at `path` is treated, or undefined when it must be equal. */
+  treat(path: string[], recorded: unknown): Treatment | undefined {
+    for (const u of this.user) if (matches(u.tokens, path)) return { kind: 'ignore', rule: `user: ${u.text}` };
+    if (!this.rules.preset) return undefined;
+    const key = path[path.length - 1] ?? '';
+    if (typeof recorded === 'string' && PLACEHOLDER.test(recorded)) return { kind: 'ignore', rule: 'preset: redaction placeholder' };
+    if (key === 'event_seq') return { kind: 'ignore', rule: 'preset: event_seq (checked per session)' };
+    if (typeof recorded !== 'string') return undefined;
+    if (key === 'id' && path.length === 1) return { kind: 'id', rule: 'preset: message id' };
+    if (key.endsWith('_id') || (ID_KEYS.has(key) && key !== 'id' && (key !== 'value' || path.includes('credentials')))) return { kind: 'id', rule: `preset: identifier (${key})` };
+    if (key === 'id' && path.includes('credentials')) return { kind: 'id', rule: 'preset: identifier (credential id)' };
+    if (key === 'token' && path.includes('auth')) return { kind: 'ignore', rule: 'preset: bearer token' };
+    if (TIME_KEYS.test(key)) return { kind: 'ignore', rule: `preset: timestamp (${key})` };
+    return undefined;
+  }
+}
+
+function matches(tokens: string[], path: string[]): boolean {
+  return tokens.length === path.length && tokens.every((t, i) => t === '*' || t === path[i]);
+}
+
+export const toPointer = (path: string[]): string => (path.length ? '/' + path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/') : '');

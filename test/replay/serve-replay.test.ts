@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArcpClient } from '../../src/client/client.js';
+import { record } from '../../src/record/recorder.js';
+import { parseFault } from '../../src/replay/faults.js';
+import { serveReplay, type ServeReplayOptions } from '../../src/replay/serve.js';
+import { startRuntime } from '../helpers/runtime.js';
+import { tapeDir } from '../helpers/tape.js';
+
+const tape = tapeDir();
+let path = '';
+
+/** The client under test: a fixed little session. `variant` makes it deviate. */
+async function session(url: string, variant: 'same' | 'changed' | 'skip' | 'extra' = 'same') {
+  const c = await ArcpClient.connect(url, { token: 'tok', requestTimeoutMs: 3000 });
+  const echo = c.submit({ agent: 'echo', input: { n: variant === 'changed' ? 2 : 1, text: 'hi' } });
+  const r1 = await echo.done;
+  await c.listJobs();
+  if (variant === 'extra') await c.listJobs();
+  let r2: unknown;
+  if (variant !== 'skip') {
+    const prog = c.submit({ agent: 'progress', input: { total: 3, tickMs: 1 } });
+    r2 = (await prog.done).result;
+  }
+  await c.close();
+  return { r1: r1.result, r2, jobId: echo.jobId };
+}
+
+beforeAll(async () => {
+  const rt = await startRuntime();
+  path = tape('session.tape');
+  const rec = await record({ tape: path, ws: { upstream: rt.url } });
+  await session(rec.addresses.ws!);
+  await rec.stop();
+  await rt.close();
+});
+
+const replay = (o: Partial<ServeReplayOptions> = {}) => serveReplay({ tape: path, listen: {}, timeoutMs: 1500, ...o });
+/** Runs a deviating client until the replay reports (after a divergence the client may wait forever). */
+const against = (r: Awaited<ReturnType<typeof replay>>, variant: Parameters<typeof session>[1]) =>
+  Promise.race([session(r.addresses.ws!, variant).catch(() => undefined), r.done]).then(() => r.done);
+
+describe('arcp replay as the runtime (the client is under test)', () => {
+  it('the same client code against the tape: clean, byte-exact, replay fingerprint equals the tape\'s', async () => {
+    const r = await replay();
+    const out = await session(r.addresses.ws!);
+    expect(out.r1).toEqual({ echoed: { n: 1, text: 'hi' } });
+    expect(out.r2).toEqual({ indexed: 3 });
+    const report = await r.done;
+    expect(report.divergences).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.replayFingerprint).toBe(report.tapeFingerprint);
+    expect(report.frames.replayed).toBe(report.frames.total);
+    // The live client's message ids differ from the recorded ones; echoed ones are substituted.
+    expect(report.substitutions).toEqual([expect.objectContaining({ count: 1, to: expect.stringMatching(/^msg_/) })]);
+  });
+
+  it('a client that changes one field diverges at that frame, naming the pointer and both values', async () => {
+    const report = await against(await replay(), 'changed');
+    expect(report.ok).toBe(false);
+    const [d] = report.divergences;
+    expect(d.reason).toBe('mismatch');
+    expect(d.fields.filter((f) => !f.tolerated)).toEqual([{ pointer: '/payload/input/n', expected: 1, actual: 2, rule: 'exact', tolerated: false }]);
+    expect(d.fields.find((f) => f.pointer === '/id')).toMatchObject({ rule: 'preset: message id', tolerated: true });
+    expect(d.context.find((c) => c.here)?.what).toBe('job.submit');
+    expect(d.context.length).toBeGreaterThan(1);
+  });
+
+  it('a client that skips a frame, or sends an extra one, diverges at the right seq', async () => {
+    const s = await against(await replay(), 'skip');
+    expect(s.divergences[0]).toMatchObject({ reason: 'mismatch' });
+    expect(s.divergences[0].fields.find((f) => f.pointer === '/type')).toMatchObject({ expected: 'job.submit', actual: 'session.close' });
+
+    const e = await against(await replay(), 'extra');
+    expect(e.divergences[0].fields.find((f) => f.pointer === '/type')).toMatchObject({ expected: 'job.submit', actual: 'session.list_jobs' });
+    expect(e.divergences[0].seq).toBe(s.divergences[0].seq);
+    expect(e.divergences[0].context.find((c) => c.here)?.what).toBe('job.submit');
+  });
+
+  it('faults: a duplicated event and a delay are survived by the client; a drop ends the connection', async () => {
+    const seqOf = async (what: string) => {
+      const { showTape } = await import('../../src/tape/inspect.js');
+      const v = showTape(path);
+      try {
+        for (const row of v.timeline) if (row.what.startsWith(what)) return row.seq;
+      } finally {
+        v.close();
+      }
+      throw new Error(what);
+    };
+    const ev = await seqOf('job.event progress');
+    const r = await replay({ faults: [parseFault(`duplicate@${ev}`), parseFault(`delay@${ev}=150`)] });
+    const t0 = Date.now();
+    const out = await session(r.addresses.ws!);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(out.r2).toEqual({ indexed: 3 });
+    const report = await r.done;
+    expect(report.notes).toEqual(expect.arrayContaining([`fault: sent frame ${ev} twice`, `fault: delayed frame ${ev} by 150 ms`]));
+
+    const dr = await against(await replay({ faults: [parseFault(`drop@${ev}`)] }), 'same');
+    expect(dr.notes).toContain(`fault: dropped the connection after frame ${ev}`);
+  });
+});
