@@ -33,7 +33,9 @@ export class Volatility {
     if (!this.rules.preset) return undefined;
     const key = path[path.length - 1] ?? '';
     if (typeof recorded === 'string' && PLACEHOLDER.test(recorded)) return { kind: 'ignore', rule: 'preset: redaction placeholder' };
+    // Session sequence numbers depend on how concurrent jobs interleave; replay checks gap-freedom instead.
     if (key === 'event_seq') return { kind: 'ignore', rule: 'preset: event_seq (checked per session)' };
+    if (key === 'last_event_seq' && typeof recorded === 'number') return { kind: 'ignore', rule: 'preset: session sequence number' };
     if (typeof recorded !== 'string') return undefined;
     if (key === 'id' && path.length === 1) return { kind: 'id', rule: 'preset: message id' };
     if (key.endsWith('_id') || (ID_KEYS.has(key) && key !== 'id' && (key !== 'value' || path.includes('credentials')))) return { kind: 'id', rule: `preset: identifier (${key})` };
