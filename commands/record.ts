@@ -19,7 +19,7 @@ everything is flushed and the tape fingerprint printed.
 
 Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runtime's exit code.`;
   static override strict = false;
-  static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false }) };
+  static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false, ignoreStdin: true }) };
   static override examples = [
     { description: 'Proxy a WebSocket runtime', command: '<%= config.bin %> record --upstream ws://127.0.0.1:7777 --tape tapes/run.tape' },
     { description: 'Wrap a stdio runtime (the client spawns this instead of the runtime)', command: '<%= config.bin %> record --tape tapes/stdio.tape -- arcp serve --stdio --token tok=alice' },

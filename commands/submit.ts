@@ -13,7 +13,7 @@ and closes the session when the job ends. Use "-- <command>" to spawn a runtime 
 
 Exit codes: 0 job.result, 1 job.error, 2 usage or connection error.`;
   static override strict = false;
-  static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false }) };
+  static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false, ignoreStdin: true }) };
   static override examples = [
     '<%= config.bin %> submit --url ws://127.0.0.1:7777 --token secret --agent chatty --input \'{"dataset":"s3://x/y.csv"}\' --lease \'{"tool.call":["stats.*"]}\'',
     '<%= config.bin %> submit --url ws://127.0.0.1:7777 --token secret --agent refactor@1.0.0 --json',

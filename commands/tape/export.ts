@@ -14,7 +14,7 @@ entry's "_chunks" keeps the recorded chunk boundaries and timing.
 
 Exit codes: 0 exported, 2 usage error or not a readable tape.`;
   static override examples = ['<%= config.bin %> tape export tapes/run.tape --jsonl > run.jsonl', '<%= config.bin %> tape export tapes/run.tape --har -o run.har'];
-  static override args = { tape: Args.string({ description: 'tape file', required: true }) };
+  static override args = { tape: Args.string({ description: 'tape file', required: true, ignoreStdin: true }) };
   static override flags = {
     jsonl: Flags.boolean({ description: 'capture-format JSONL, a line per frame', exactlyOne: ['jsonl', 'har'] }),
     har: Flags.boolean({ description: 'HAR 1.2 of the HTTP channels', exactlyOne: ['jsonl', 'har'] }),

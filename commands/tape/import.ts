@@ -15,7 +15,7 @@ transport events; original times are kept. Secrets are redacted as when recordin
 
 Exit codes: 0 imported, 2 usage or input error (the message names the bad line).`;
   static override examples = ['<%= config.bin %> tape import --jsonl ../shared/fixtures/peer-captures/cancel.jsonl', '<%= config.bin %> tape import --jsonl run.jsonl --tape tapes/run-copy.tape --force'];
-  static override args = { file: Args.string({ description: 'JSONL capture file', required: true }) };
+  static override args = { file: Args.string({ description: 'JSONL capture file', required: true, ignoreStdin: true }) };
   static override flags = {
     jsonl: Flags.boolean({ description: 'the input is JSONL (the one format accepted today)', default: true }),
     tape: Flags.string({ char: 'o', description: 'tape to write (default tapes/<file>.tape)' }),

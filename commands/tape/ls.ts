@@ -8,7 +8,7 @@ export default class TapeLs extends ArcpCommand {
   static override summary = 'List the tapes in a folder';
   static override description = 'One line per .tape file: start time, frames, channels, size, fingerprint (or "unsealed").\n\nExit codes: 0 listed, 2 the folder cannot be read.';
   static override examples = ['<%= config.bin %> tape ls', '<%= config.bin %> tape ls fixtures/tapes --json'];
-  static override args = { dir: Args.string({ description: 'folder to list', default: 'tapes' }) };
+  static override args = { dir: Args.string({ description: 'folder to list', default: 'tapes', ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeLs);

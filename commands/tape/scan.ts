@@ -12,7 +12,7 @@ xox…-, AIza…, JWTs, private keys). Secrets are shown masked. Run it before s
 
 Exit codes: 0 clean, 1 secrets found, 2 not a readable tape.`;
   static override examples = ['<%= config.bin %> tape scan tapes/run.tape', '<%= config.bin %> tape scan tapes/run.tape --json'];
-  static override args = { tape: Args.string({ description: 'tape file', required: true }) };
+  static override args = { tape: Args.string({ description: 'tape file', required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeScan);

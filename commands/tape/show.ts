@@ -13,7 +13,7 @@ then one object per frame.
 
 Exit codes: 0 shown, 2 not a readable tape.`;
   static override examples = ['<%= config.bin %> tape show tapes/run.tape', '<%= config.bin %> tape show tapes/run.tape --channel 2 --limit 50', '<%= config.bin %> tape show tapes/run.tape --json | jq .what'];
-  static override args = { tape: Args.string({ description: 'tape file', required: true }) };
+  static override args = { tape: Args.string({ description: 'tape file', required: true, ignoreStdin: true }) };
   static override flags = {
     channel: Flags.integer({ char: 'c', description: 'only this channel' }),
     from: Flags.integer({ description: 'start at this seq', min: 1 }),

@@ -12,7 +12,7 @@ re-hashes every blob, and checks the frame log is complete. A tape whose recorde
 
 Exit codes: 0 intact, 1 problems found, 2 not a readable tape.`;
   static override examples = ['<%= config.bin %> tape verify tapes/run.tape', '<%= config.bin %> tape verify tapes/run.tape --json'];
-  static override args = { tape: Args.string({ description: 'tape file', required: true }) };
+  static override args = { tape: Args.string({ description: 'tape file', required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeVerify);

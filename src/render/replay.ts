@@ -1,0 +1,48 @@
+import type { ChalkInstance } from 'chalk';
+import type { Divergence, ReplayReport } from '../replay/report.js';
+
+const show = (v: unknown, max = 48): string => {
+  const s = v === undefined ? '(absent)' : JSON.stringify(v);
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+};
+const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
+const ARROW: Record<string, string> = { c2s: 'client → runtime', s2c: 'runtime → client', meta: 'transport' };
+
+export function divergenceLines(d: Divergence, c: ChalkInstance): string[] {
+  const where = d.seq ? `channel ${d.channel}, seq ${d.seq}, ${ARROW[d.dir]}` : `channel ${d.channel || '-'}`;
+  const lines = [`${c.red(c.bold(`DIVERGED (${d.reason})`))} at ${where}: ${d.message}`];
+  const fields = [...d.fields].sort((a, b) => Number(a.tolerated) - Number(b.tolerated));
+  if (fields.length) {
+    lines.push(c.dim(`  ${pad('field', 32)}${pad('expected (recorded)', 26)}${pad('actual (live)', 26)}rule`));
+    for (const f of fields.slice(0, 30)) {
+      const row = `  ${pad(f.pointer || '(root)', 32)}${pad(show(f.expected, 24), 26)}${pad(show(f.actual, 24), 26)}${f.rule}${f.tolerated ? ' (tolerated)' : ''}`;
+      lines.push(f.tolerated ? c.dim(row) : row);
+    }
+    if (fields.length > 30) lines.push(c.dim(`  … ${fields.length - 30} more fields (--json lists all)`));
+  }
+  if (d.closest) lines.push(`  closest recorded request: ${d.closest.request}`);
+  if (d.context.length) {
+    lines.push(c.dim('  recorded frames around it:'));
+    for (const f of d.context) lines.push(`  ${f.here ? c.yellow('>') : ' '} ${pad(String(f.seq), 7)} ${f.dir === 'c2s' ? '→' : f.dir === 's2c' ? '←' : '·'} ${f.what}`);
+  }
+  if (d.expected) lines.push(`  ${c.dim('expected')} ${d.expected}`);
+  if (d.actual) lines.push(`  ${c.dim('actual  ')} ${d.actual}`);
+  return lines;
+}
+
+export function reportLines(r: ReplayReport, c: ChalkInstance): string[] {
+  const lines: string[] = [];
+  for (const d of r.divergences) lines.push(...divergenceLines(d, c), '');
+  if (r.substitutions.length) {
+    lines.push(c.dim(`substituted ${r.substitutions.length} identifier${r.substitutions.length === 1 ? '' : 's'}:`));
+    for (const s of r.substitutions.slice(0, 10)) lines.push(c.dim(`  ${s.from} → ${s.to} (${s.count}×)`));
+    if (r.substitutions.length > 10) lines.push(c.dim(`  … and ${r.substitutions.length - 10} more`));
+  }
+  for (const n of r.notes) lines.push(c.dim(`note: ${n}`));
+  const what = r.mode === 'diff' ? 'diff' : 'replay';
+  if (r.ok) {
+    lines.push(`${c.green('clean')} ${what} of ${r.tape}: ${r.frames.replayed}/${r.frames.total} frames in ${(r.durationMs / 1000).toFixed(2)} s`);
+    lines.push(`  ${what === 'diff' ? 'fingerprints' : 'replay fingerprint'} ${c.cyan(r.replayFingerprint)}${r.replayFingerprint === r.tapeFingerprint ? c.green(' = tape') : c.dim(` (tape ${r.tapeFingerprint || 'unsealed'})`)}`);
+  } else lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  return lines;
+}

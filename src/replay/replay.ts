@@ -1,0 +1,64 @@
+import { ToolError } from '../errors.js';
+import { pointerTokens } from '../tape/redact.js';
+import { driveReplay } from './driver.js';
+import { parseFault } from './faults.js';
+import type { ReplayReport } from './report.js';
+import { serveReplay } from './serve.js';
+import type { VolatileRules } from './volatile.js';
+
+export interface ReplayOptions {
+  tape: string;
+  listen?: { host?: string; port?: number };
+  stdio?: boolean;
+  http?: { host?: string; port?: number };
+  target?: string;
+  command?: string[];
+  token?: string;
+  volatile?: VolatileRules;
+  keepGoing?: boolean;
+  pace?: 'fast' | 'recorded';
+  speed?: string;
+  faults?: string[];
+  timeoutSec?: number;
+}
+
+/** `arcp replay`: picks the role from the options, runs until done (or SIGINT), returns the report. */
+export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; http?: string }) => void = () => undefined): Promise<ReplayReport> {
+  const asRuntime = Boolean(o.listen || o.stdio);
+  const asClient = Boolean(o.target || o.command?.length);
+  if (asRuntime && asClient) throw new ToolError('E_USAGE', 'replay plays one side: --listen/--stdio (as the runtime) or --target/-- command (as the client), not both', 'see arcp replay --help');
+  if (o.listen && o.stdio) throw new ToolError('E_USAGE', '--listen and --stdio both serve the runtime side; pick one', 'see arcp replay --help');
+  if (!asRuntime && !asClient && !o.http) throw new ToolError('E_USAGE', 'nothing to replay to', 'pass --listen, --stdio, --http-port N, --target ws://… or -- <runtime command>');
+  if (asClient && o.http) throw new ToolError('E_USAGE', '--http-port serves recorded HTTP to a client; it does not go with --target', 'run a second arcp replay --http-port for the agent under test');
+  for (const p of o.volatile?.pointers ?? []) {
+    try {
+      pointerTokens(p);
+    } catch (e) {
+      throw new ToolError('E_USAGE', `--volatile: ${(e as Error).message}`, 'e.g. --volatile /payload/body/duration_ms');
+    }
+  }
+  const speed = Number(o.speed ?? '1');
+  if (!(speed > 0)) throw new ToolError('E_USAGE', `--speed "${o.speed}" is not a positive number`, 'e.g. --speed 2');
+  const faults = (o.faults ?? []).map(parseFault);
+  if (faults.length && !asRuntime) throw new ToolError('E_USAGE', '--fault applies when replaying as the runtime (--listen or --stdio)', 'see arcp replay --help');
+  const timeoutMs = (o.timeoutSec ?? 10) * 1000;
+  if (asClient) return driveReplay({ tape: o.tape, target: o.target, command: o.command, token: o.token, volatile: o.volatile, timeoutMs, keepGoing: o.keepGoing });
+  const serving = await serveReplay({
+    tape: o.tape,
+    listen: o.listen,
+    stdio: o.stdio ? { input: process.stdin, output: process.stdout } : undefined,
+    http: o.http,
+    volatile: o.volatile,
+    pace: o.pace,
+    speed,
+    faults,
+    timeoutMs,
+    keepGoing: o.keepGoing,
+  });
+  onListening(serving.addresses);
+  const interrupted = new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
+}
