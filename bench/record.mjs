@@ -19,7 +19,7 @@ export function start(args, match = /(wss?|https?):\/\/\S+/) {
     p.stdout.on('data', (d) => {
       out += d;
       const m = match.exec(out);
-      if (m) resolve({ url: m[0], stop: () => stop(p) });
+      if (m) resolve({ url: m[1] ?? m[0], pid: p.pid, exited: new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r))), stop: () => stop(p) });
     });
     p.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });

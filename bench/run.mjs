@@ -1,12 +1,14 @@
 // `npm run bench`: every benchmark, ratios against baselines measured in this same invocation.
 import { ingest } from './ingest.mjs';
 import { recordBench, stopAll } from './record.mjs';
+import { replayBench } from './replay.mjs';
 
 const only = process.argv[2];
-const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : Math.round(v).toLocaleString('en-US'));
+const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
 const rows = [];
 try {
   if (!only || only === 'record') rows.push(...(await recordBench()));
+  if (!only || only === 'replay') rows.push(...(await replayBench()));
   if (!only || only === 'ingest') {
     const r = await ingest();
     rows.push({ name: `Tape ingest, ${r.frames / 1000}k frames, 30 % duplicate bodies`, unit: 'frames/s', record: r.perSec, target: '≥ 150,000 frames/s', ok: r.perSec >= 150_000 });

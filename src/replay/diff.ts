@@ -43,7 +43,7 @@ export function diffTapes(a: string, b: string, o: DiffOptions = {}): ReplayRepo
   const fpB = rb.meta.fingerprint ?? '';
   ra.close();
   rb.close();
-  const consumed: number[] = [];
+  const played: ChannelScript[] = [];
   for (let i = 0; i < Math.max(ca.length, cb.length); i++) {
     if (!ca[i] || !cb[i]) {
       outcome.divergences.push({ reason: ca[i] ? 'missing' : 'extra', channel: ca[i]?.id ?? cb[i].id, seq: 0, dir: 'meta', message: ca[i] ? `${b} has no channel ${i + 1} (${ca[i].label})` : `${b} has a channel ${a} does not: ${cb[i].label}`, fields: [], context: [] });
@@ -70,13 +70,13 @@ export function diffTapes(a: string, b: string, o: DiffOptions = {}): ReplayRepo
           if (!o.keepGoing) break;
         }
       }
-      consumed.push(...sa.consumed);
+      played.push(sa);
     } finally {
       sa.close();
       sb.close();
     }
     if (outcome.divergences.length && !o.keepGoing) break;
   }
-  const report = outcome.report(consumed);
+  const report = outcome.report(played);
   return { ...report, replayFingerprint: fpB };
 }

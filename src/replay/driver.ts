@@ -57,7 +57,7 @@ export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
     const ok = await new ChannelDriver(script, t, vol, ids, outcome, o).run();
     if (!ok && !o.keepGoing) break;
   }
-  const report = outcome.report(scripts.flatMap((s) => s.consumed));
+  const report = outcome.report(scripts);
   for (const s of scripts) s.close();
   return report;
 }

@@ -2,6 +2,7 @@ import { Fingerprint } from '../tape/fingerprint.js';
 import { TapeReader } from '../tape/reader.js';
 import type { IdMap } from './ids.js';
 import type { Divergence, ReplayReport } from './report.js';
+import type { ChannelScript } from './script.js';
 
 /** Collects what a replay run saw, and builds its report. */
 export class Outcome {
@@ -22,16 +23,26 @@ export class Outcome {
     if (n === 0) this.notes.push(line);
   };
 
-  /** `replayed`: seqs of the tape frames this run went through. */
-  report(replayed: Iterable<number>): ReplayReport {
-    const done = new Set(replayed);
+  /**
+   * `replayed`: the scripts this run went through (and HTTP frames served). One channel's
+   * fingerprint was taken as it played; several are merged in seq order with one pass over the tape.
+   */
+  report(scripts: ChannelScript[], extra: number[] = []): ReplayReport {
     const tape = TapeReader.open(this.tape);
-    const fp = new Fingerprint();
-    let total = 0;
+    let fp: Fingerprint;
+    let total: number;
     try {
-      for (const r of tape.rows()) {
-        total++;
-        if (done.has(r.seq)) fp.add(r.channel, r.dir, r.kind, r.hash);
+      if (scripts.length === 1 && !extra.length) {
+        fp = scripts[0].fingerprint;
+        total = tape.frameCount();
+      } else {
+        const served = new Set(extra);
+        fp = new Fingerprint();
+        total = 0;
+        for (const r of tape.rows()) {
+          total++;
+          if (served.has(r.seq) || scripts.some((s) => s.consumed.has(r.seq))) fp.add(r.channel, r.dir, r.kind, r.hash);
+        }
       }
       const tapeFingerprint = tape.meta.fingerprint ?? '';
       const notes = this.notes.map((l) => (this.notesSeen.get(l)! > 1 ? `${l} (×${this.notesSeen.get(l)})` : l));

@@ -10,6 +10,9 @@ import { clip, type Divergence } from './report.js';
 import type { ChannelScript } from './script.js';
 import type { Volatility } from './volatile.js';
 
+/** Bytes queued towards the live client before the player waits for it. */
+const BACKLOG = 4 * 1024 * 1024;
+
 export interface PlayOptions {
   vol: Volatility;
   ids: IdMap;
@@ -73,9 +76,18 @@ export class Player {
     }
   }
 
-  /** Plays recorded runtime frames until the next frame is the client's. */
+  /** Plays recorded runtime frames until the next frame is the client's, in corked batches. */
   private async advance(): Promise<void> {
-    for (;;) {
+    this.t.cork?.();
+    try {
+      await this.advanceCorked();
+    } finally {
+      this.t.uncork?.();
+    }
+  }
+
+  private async advanceCorked(): Promise<void> {
+    for (let sent = 0; ; ) {
       const f = this.script.peek();
       if (!f || this.stopped) return;
       if (f.dir === 'c2s') {
@@ -93,25 +105,40 @@ export class Player {
       }
       if (!isMessage(f)) continue;
       if (this.skippedPings.size && this.isReplyToSkipped(f)) continue;
-      await this.pace(f);
-      await this.send(f);
+      if (this.o.pace === 'recorded' || this.o.faults.length) await this.pace(f);
+      this.send(f);
+      if (++sent % 64 === 0) await this.flush();
     }
   }
 
+  /** Writes what is corked, and waits while the live side is behind (so memory stays flat). */
+  private async flush(): Promise<void> {
+    this.t.uncork?.();
+    while ((this.t.buffered ?? 0) > BACKLOG && !this.t.closed) await sleep(1);
+    this.t.cork?.();
+  }
+
+  /** Waits as the recording did (`--pace recorded`) and as a delay fault says; written frames go out first. */
   private async pace(f: TapeFrame): Promise<void> {
+    let wait = 0;
     const delay = this.o.faults.find((x) => x.kind === 'delay' && x.seq === f.seq);
     if (delay?.kind === 'delay') {
       this.o.note(`fault: delayed frame ${f.seq} by ${delay.ms} ms`);
-      await sleep(delay.ms);
+      wait += delay.ms;
     }
     if (this.o.pace === 'recorded' && this.lastMono !== undefined) {
       const gap = (f.mono_us - this.lastMono) / 1000 / this.o.speed;
-      if (gap > 1) await sleep(gap);
+      if (gap > 1) wait += gap;
     }
     this.lastMono = f.mono_us;
+    if (wait > 0) {
+      this.t.uncork?.();
+      await sleep(wait);
+      this.t.cork?.();
+    }
   }
 
-  private async send(f: TapeFrame): Promise<void> {
+  private send(f: TapeFrame): void {
     const data = this.o.ids.apply(f.data);
     this.t.send(data, { binary: f.kind === 'ws.binary' });
     if (this.o.faults.some((x) => x.kind === 'duplicate' && x.seq === f.seq)) {

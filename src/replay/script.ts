@@ -1,7 +1,9 @@
+import { Fingerprint } from '../tape/fingerprint.js';
 import { describeFrame } from '../tape/inspect.js';
 import type { ChannelRow } from '../tape/format.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import type { ContextFrame } from './report.js';
+import { SeqSet } from './seq-set.js';
 
 /**
  * One recorded channel as a script to play: its frames in order, read lazily from the tape
@@ -13,7 +15,9 @@ export class ChannelScript {
   private buffered: TapeFrame[] = [];
   private ended = false;
   /** Seqs of the frames this run went through, for the replay fingerprint. */
-  readonly consumed: number[] = [];
+  readonly consumed = new SeqSet();
+  /** The same frames fingerprinted as they pass (in seq order within a channel). */
+  readonly fingerprint = new Fingerprint();
 
   constructor(
     readonly path: string,
@@ -37,7 +41,8 @@ export class ChannelScript {
     const f = this.peek();
     if (f) {
       this.buffered.shift();
-      this.consumed.push(f.seq);
+      this.consumed.add(f.seq);
+      this.fingerprint.add(f.channel, f.dir, f.kind, f.hash);
     }
     return f;
   }

@@ -113,7 +113,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       finish();
       await listener?.close();
       await http?.close();
-      const report = outcome.report([...scripts.flatMap((s) => s.consumed), ...(http?.served ?? [])]);
+      const report = outcome.report(scripts, http?.served ?? []);
       for (const s of scripts) s.close();
       return report;
     })());

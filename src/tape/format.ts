@@ -74,7 +74,7 @@ export const FrameRow = z.object({
   kind: FrameKind,
   mono_us: z.number().int().nonnegative(),
   wall_ms: z.number().int(),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().length(64),
   size: z.number().int().nonnegative(),
   flags: z.number().int().nonnegative(),
 });

@@ -30,6 +30,15 @@ export class StdioTransport extends BaseTransport {
     if (this.closed || this.output.destroyed || this.output.writableEnded) return;
     this.output.write(typeof data === 'string' ? data + '\n' : Buffer.concat([data, Buffer.from('\n')]));
   }
+  get buffered(): number {
+    return this.output.writableLength;
+  }
+  cork(): void {
+    this.output.cork();
+  }
+  uncork(): void {
+    this.output.uncork();
+  }
   close(): void {
     if (this.ownsOutput && !this.output.writableEnded) this.output.end();
     if (this.child && this.child.exitCode === null) {

@@ -18,6 +18,11 @@ export interface Transport {
   onClose(cb: (info: CloseInfo) => void): void;
   close(code?: number, reason?: string): void;
   readonly closed: boolean;
+  /** Bytes accepted by send() and not yet handed to the OS: senders of long streams wait when it grows. */
+  readonly buffered?: number;
+  /** Batch many sends into few writes (a long replay); uncork() flushes. */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** Buffers frames and the close until a listener attaches, so none is lost at connect time. */

@@ -28,6 +28,15 @@ export class WebSocketTransport extends BaseTransport {
     if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
     else this.socket.close(code, reason);
   }
+  get buffered(): number {
+    return this.socket.bufferedAmount;
+  }
+  cork(): void {
+    (this.socket as unknown as { _socket?: { cork(): void } })._socket?.cork();
+  }
+  uncork(): void {
+    (this.socket as unknown as { _socket?: { uncork(): void } })._socket?.uncork();
+  }
   /** Drops the TCP connection without a close frame (tests of resume after a drop). */
   terminate(): void {
     this.socket.terminate();
