@@ -32,6 +32,18 @@ describe('import boundaries', () => {
       for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toBe('chalk');
     }
   });
+  it('the tape store speaks SQL for everyone and knows nothing of recording, replay or the CLI', () => {
+    for (const f of files(join(ROOT, 'src/tape'))) {
+      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/(record|replay|runtime|client|render)\//);
+    }
+    for (const f of [...files(join(ROOT, 'src/record')), ...files(join(ROOT, 'src/replay'))]) {
+      expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(/better-sqlite3|\b(SELECT|INSERT)\b/);
+    }
+  });
+  it('record and replay stay apart', () => {
+    for (const f of files(join(ROOT, 'src/record'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/replay\//);
+    for (const f of files(join(ROOT, 'src/replay'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/record\/(recorder|ws-proxy|stdio-wrap|http-proxy)/);
+  });
   it('commands hold no sockets, SQL or protocol logic', () => {
     for (const f of files(join(ROOT, 'commands'))) {
       const text = readFileSync(f, 'utf8');

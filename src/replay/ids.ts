@@ -22,6 +22,13 @@ export class IdMap {
     return undefined;
   }
 
+  /** A string with every learnt recorded id inside it replaced by its live value (ids embedded in URIs, paths). */
+  within(text: string): string {
+    let out = text;
+    for (const [rec, live] of this.changed) if (rec.length >= 8 && out.includes(rec)) out = out.split(rec).join(live);
+    return out;
+  }
+
   live(recorded: string): string | undefined {
     return this.forward.get(recorded);
   }
