@@ -11,7 +11,7 @@ const BIN = join(HERE, '../bin/run.js');
 const procs = new Set();
 
 /** Starts a process and resolves with the first URL it prints. */
-export function start(args, match = /(wss?|https?):\/\/\S+/) {
+export function start(args, match = /(?:wss?|https?):\/\/\S+/) {
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.add(p);
   return new Promise((resolve, reject) => {

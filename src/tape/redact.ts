@@ -126,6 +126,7 @@ export class Redactor {
   }
 
   headerPairs(pairs: HeaderPairs): { pairs: HeaderPairs; changed: boolean } {
+    if (!this.regexes.length && !pairs.some(([k]) => this.headers.has(k.toLowerCase()))) return { pairs, changed: false };
     let changed = false;
     const out = pairs.map(([k, v]): [string, string] => {
       if (this.headers.has(k.toLowerCase()) && !PLACEHOLDER.test(v)) {
