@@ -18,6 +18,12 @@ export abstract class ArcpCommand extends Command {
     this.exit(f.exitCode);
   }
 
+  /** The words after `--`, from the raw argv: oclif re-sorts args after `--` when a word repeats one before it. */
+  protected commandAfterDashes(): string[] {
+    const dd = this.argv.indexOf('--');
+    return dd >= 0 ? this.argv.slice(dd + 1) : [];
+  }
+
   protected emitJson(value: unknown): void {
     process.stdout.write(JSON.stringify(value) + '\n');
   }

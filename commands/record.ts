@@ -44,8 +44,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Record);
-    const dd = this.argv.indexOf('--');
-    const command = dd >= 0 ? this.argv.slice(dd + 1) : [];
+    const command = this.commandAfterDashes();
     // With a wrapped runtime, stdout carries the protocol: everything of ours goes to stderr.
     const out = command.length ? process.stderr : process.stdout;
     const err = process.stderr;

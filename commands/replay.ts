@@ -49,8 +49,7 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay);
-    const dd = this.argv.indexOf('--');
-    const command = dd >= 0 ? this.argv.slice(dd + 1) : [];
+    const command = this.commandAfterDashes();
     const out = flags.stdio ? process.stderr : process.stdout;
     const report = await replay(
       {
@@ -73,6 +72,10 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
         if (addresses.ws) out.write(`ARCP_URL=${addresses.ws}\n`);
         if (addresses.http) out.write(`ARCP_HTTP_URL=${addresses.http}\n`);
       },
+      new Promise<void>((r) => {
+        process.once('SIGINT', r);
+        process.once('SIGTERM', r);
+      }),
     );
     if (flags.json) out.write(JSON.stringify(report) + '\n');
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');

@@ -33,9 +33,7 @@ Exit codes: 0 job.result, 1 job.error, 2 usage or connection error.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Submit);
-    // Taken from the raw argv: oclif re-sorts args after `--` when a word repeats one before it.
-    const dd = this.argv.indexOf('--');
-    const command = dd >= 0 ? this.argv.slice(dd + 1) : [];
+    const command = this.commandAfterDashes();
     const c = styleFor(process.stdout);
     const outcome = await submitJob(
       {

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TapeWriter } from '../tape/writer.js';
 
 /**
@@ -26,3 +28,13 @@ export function headerPairs(raw: (string | Buffer)[]): [string, string][] {
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the ones a proxy must set itself. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+
+/** Starts `server` listening (loopback by default); resolves with `host:port` as it goes in a URL. */
+export async function listen(server: Server, host = '127.0.0.1', port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+}

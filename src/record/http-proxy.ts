@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { HOP_BY_HOP, headerPairs, type RecordChannel } from './channel.js';
+import { HOP_BY_HOP, headerPairs, listen, type RecordChannel } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -59,15 +58,10 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
     exchange(writer, agent, o.routes, req, res);
   });
   server.keepAliveTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = o.host ?? '127.0.0.1';
+  const authority = await listen(server, o.host, o.port);
   return {
     mode: 'http',
-    address: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    address: `http://${authority}`,
     get active() {
       return active;
     },

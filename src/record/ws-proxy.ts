@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { headerPairs, type RecordChannel } from './channel.js';
+import { headerPairs, listen, type RecordChannel } from './channel.js';
 
 export interface WsProxyOptions {
   upstream: string;
@@ -91,15 +90,10 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = o.host ?? '127.0.0.1';
+  const authority = await listen(server, o.host, o.port);
   return {
     mode: 'ws',
-    address: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    address: `ws://${authority}`,
     get active() {
       return active;
     },

