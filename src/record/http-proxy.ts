@@ -16,6 +16,8 @@ export interface HttpProxyOptions {
   routes: HttpRoute[];
   host?: string;
   port?: number;
+  /** Upstream trouble, one line each (the client also gets a 502). */
+  onWarning?: (line: string) => void;
 }
 
 /** Parses `PREFIX=URL` (or a bare URL for `/`). */
@@ -55,7 +57,7 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   const server = createServer((req, res) => {
     active++;
     res.once('close', () => active--);
-    exchange(writer, agent, o.routes, req, res);
+    exchange(writer, agent, o, req, res);
   });
   server.keepAliveTimeout = 10_000;
   const authority = await listen(server, o.host, o.port);
@@ -77,7 +79,8 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   };
 }
 
-function exchange(writer: TapeWriter, agent: Agent, routes: HttpRoute[], req: IncomingMessage, res: ServerResponse): void {
+function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: IncomingMessage, res: ServerResponse): void {
+  const routes = o.routes;
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
   const route = pickRoute(routes, url);
@@ -143,7 +146,9 @@ function exchange(writer: TapeWriter, agent: Agent, routes: HttpRoute[], req: In
       },
       onResponseError(_c, err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
-        fail(502, `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}`);
+        const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}`;
+        o.onWarning?.(`${method} ${url}: ${message}`);
+        fail(502, message);
       },
     },
   );

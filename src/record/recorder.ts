@@ -84,12 +84,12 @@ export async function record(o: RecordOptions): Promise<Recording> {
   let stdio: StdioChannel | undefined;
   try {
     if (o.http) {
-      const c = await startHttpProxy(writer, o.http);
+      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning });
       channels.push(c);
       addresses.http = c.address;
     }
     if (o.ws) {
-      const c = await startWsProxy(writer, o.ws);
+      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning });
       channels.push(c);
       addresses.ws = c.address;
     }

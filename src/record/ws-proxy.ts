@@ -10,6 +10,8 @@ export interface WsProxyOptions {
   upstream: string;
   host?: string;
   port?: number;
+  /** Upstream trouble, one line each (the client also gets it, as an HTTP status). */
+  onWarning?: (line: string) => void;
 }
 
 /** Handshake headers ws sets itself; everything else (auth, cookies, custom) goes upstream as sent. */
@@ -58,6 +60,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     const refuse = (status: number, message: string) => {
       if (refused) return;
       refused = true;
+      o.onWarning?.(message);
       writer.event(ch, 'meta', 'transport.error', { error: message, status });
       const body = `arcp record: ${message}\n`;
       socket.end(`HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Upstream Refused'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

@@ -126,10 +126,12 @@ describe('arcp record: WebSocket proxy in front of the reference runtime', () =>
 
   it('a dead upstream gets the client a 502 and is recorded', async () => {
     const path = tape('dead.tape');
-    const rec = await record({ tape: path, ws: { upstream: 'ws://127.0.0.1:1' } });
+    const warnings: string[] = [];
+    const rec = await record({ tape: path, ws: { upstream: 'ws://127.0.0.1:1' }, onWarning: (l) => warnings.push(l) });
     const ws = new WebSocket(rec.addresses.ws!);
     const status = await new Promise<number>((r) => ws.once('unexpected-response', (_q, res) => r(res.statusCode!)));
     expect(status).toBe(502);
+    expect(warnings).toEqual([expect.stringMatching(/^upstream ws:\/\/127\.0\.0\.1:1\/ unreachable: connect ECONNREFUSED/)]);
     await rec.stop();
     const [f] = readFrames(path).filter((x) => x.kind === 'transport.error');
     expect(JSON.parse(f.data.toString())).toMatchObject({ status: 502, error: expect.stringMatching(/ws:\/\/127\.0\.0\.1:1\/ unreachable/) });

@@ -76,6 +76,25 @@ describe('arcp replay as the runtime (the client is under test)', () => {
     expect(e.divergences[0].context.find((c) => c.here)?.what).toBe('job.submit');
   });
 
+  it('--pace recorded keeps the recorded gaps (scaled by --speed); --continue collects every divergence', async () => {
+    const { showTape } = await import('../../src/tape/inspect.js');
+    const v = showTape(path);
+    const rows = [...v.timeline];
+    v.close();
+    const s2c = rows.filter((r) => r.dir === 's2c');
+    const span = (s2c.at(-1)!.mono_us - s2c[0].mono_us) / 1000;
+    const paced = await replay({ pace: 'recorded', speed: 0.5 });
+    const t0 = performance.now();
+    await session(paced.addresses.ws!);
+    expect(performance.now() - t0).toBeGreaterThan(span * 1.5);
+    expect((await paced.done).ok).toBe(true);
+
+    const all = await against(await replay({ keepGoing: true }), 'changed');
+    expect(all.divergences.length).toBeGreaterThan(0);
+    // Going on past the changed submit, the client's later frames still match: only the one field differs.
+    expect(all.divergences.flatMap((d) => d.fields.filter((f) => !f.tolerated).map((f) => f.pointer))).toEqual(['/payload/input/n']);
+  });
+
   it('faults: a duplicated event and a delay are survived by the client; a drop ends the connection', async () => {
     const seqOf = async (what: string) => {
       const { showTape } = await import('../../src/tape/inspect.js');
