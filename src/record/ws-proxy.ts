@@ -19,6 +19,8 @@ const HANDSHAKE = new Set(['host', 'connection', 'upgrade', 'sec-websocket-key',
 /** Buffered bytes towards one side before the other side is paused. */
 const PAUSE_AT = 8 * 1024 * 1024;
 
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
 
 /** Close codes a peer may send (RFC 6455 §7.4): others are reported but cannot be forwarded as such. */
@@ -123,7 +125,7 @@ function pipe(writer: TapeWriter, ch: number, client: WebSocket, up: WebSocket, 
   const link = (from: WebSocket, to: WebSocket, dir: 'c2s' | 's2c') => {
     from.on('message', (data, isBinary) => {
       const buf = toBuffer(data);
-      to.send(buf, { binary: isBinary });
+      to.send(buf, isBinary ? BINARY : TEXT);
       writer.frame(ch, dir, isBinary ? 'ws.binary' : 'ws.text', buf);
       if (to.bufferedAmount > PAUSE_AT || writer.congested) hold(from, to);
     });
