@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ToolError } from '../errors.js';
 import { DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
@@ -68,7 +68,7 @@ export class TapeWriter extends EventEmitter {
     if (existsSync(o.path) && !o.force) {
       throw new ToolError('E_USAGE', `tape ${o.path} already exists`, 'pass another --tape path, or --force to replace it');
     }
-    if (o.force) for (const suffix of ['', '-wal', '-shm']) await import('node:fs/promises').then((fs) => fs.rm(o.path + suffix, { force: true }));
+    if (o.force) for (const suffix of ['', '-wal', '-shm']) rmSync(o.path + suffix, { force: true });
     const w = new TapeWriter(o.path, o.flushMs ?? 50);
     const meta: TapeMeta = {
       format_version: FORMAT_VERSION,
@@ -162,7 +162,7 @@ export class TapeWriter extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }
 
-  /** Flushes everything, seals the tape (end time, fingerprint, indexes) and stops the worker. */
+  /** Flushes everything, seals the tape (end time, fingerprint, frame count, checkpoint) and stops the worker. */
   close(): Promise<TapeSummary> {
     this.closing ??= (async () => {
       clearInterval(this.timer);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArcpClient } from '../../src/client/client.js';
 import { record } from '../../src/record/recorder.js';
 import { parseFault } from '../../src/replay/faults.js';

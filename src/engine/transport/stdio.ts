@@ -8,7 +8,7 @@ export class StdioTransport extends BaseTransport {
   readonly kind = 'stdio' as const;
   private readonly lines = new LineSplitter((line) => this.emitFrame({ data: line, binary: false }));
   constructor(
-    private readonly input: Readable,
+    input: Readable,
     private readonly output: Writable,
     private readonly child?: ChildProcess,
     /** False when the output is this process's stdout, which others still write to. */
