@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HOP_BY_HOP, listen } from '../record/channel.js';
-import { RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
+import { chunksOf, RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
 import { TapeReader } from '../tape/reader.js';
 import { compareValues, type FieldDiff } from './compare.js';
 import { sleep } from './frames.js';
@@ -71,7 +71,7 @@ export function loadExchanges(path: string, channels: ChannelRow[], vol: Volatil
         const h = ResponseHead.parse(JSON.parse(f.data.toString()));
         e.status = h.status;
         e.headers = h.headers;
-      } else if (f.kind === 'http.response.body') e.chunks.push({ data: f.data, mono: f.mono_us });
+      } else if (f.kind === 'http.response.body') for (const c of chunksOf(f)) e.chunks.push({ data: c.data, mono: c.mono_us });
     }
   } finally {
     tape.close();
@@ -110,9 +110,14 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
     for (const [k, v] of e.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
     res.writeHead(e.status, out);
     let last = e.chunks[0]?.mono;
+    let owed = 0;
     for (const c of e.chunks) {
-      if (o.pace === 'recorded' && last !== undefined && c.mono > last) await sleep((c.mono - last) / 1000 / o.speed);
+      if (o.pace === 'recorded' && last !== undefined) owed += Math.max(0, c.mono - last) / 1000 / o.speed;
       last = c.mono;
+      if (owed >= 1) {
+        await sleep(owed);
+        owed = 0;
+      }
       if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
     }
     res.end();

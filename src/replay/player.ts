@@ -39,6 +39,7 @@ export class Player {
   private busy = false;
   private stopped = false;
   private lastMono?: number;
+  private owed = 0;
   private waitTimer?: NodeJS.Timeout;
   /** Nonces of recorded pings the live client did not send: their recorded pongs are not sent either. */
   private skippedPings = new Set<string>();
@@ -126,11 +127,13 @@ export class Player {
       this.o.note(`fault: delayed frame ${f.seq} by ${delay.ms} ms`);
       wait += delay.ms;
     }
-    if (this.o.pace === 'recorded' && this.lastMono !== undefined) {
-      const gap = (f.mono_us - this.lastMono) / 1000 / this.o.speed;
-      if (gap > 1) wait += gap;
-    }
+    if (this.o.pace === 'recorded' && this.lastMono !== undefined) this.owed += Math.max(0, (f.mono_us - this.lastMono) / 1000 / this.o.speed);
     this.lastMono = f.mono_us;
+    // Gaps under a millisecond add up until they are worth a timer, so the total time is kept.
+    if (this.owed >= 1) {
+      wait += this.owed;
+      this.owed = 0;
+    }
     if (wait > 0) {
       this.t.uncork?.();
       await sleep(wait);

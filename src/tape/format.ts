@@ -77,8 +77,20 @@ export const FrameRow = z.object({
   hash: z.string().length(64),
   size: z.number().int().nonnegative(),
   flags: z.number().int().nonnegative(),
+  /**
+   * Body rows only: the chunks this row holds, `[size, mono_us]` each, when more than one.
+   * Consecutive chunks of one exchange written in one batch share a row (and a blob).
+   */
+  parts: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).nullable(),
 });
 export type FrameRow = z.infer<typeof FrameRow>;
+
+/** A row's chunks as they arrived: the row itself, or each of its parts. */
+export function chunksOf<F extends FrameRow & { data: Buffer }>(f: F): { data: Buffer; mono_us: number }[] {
+  if (!f.parts) return [{ data: f.data, mono_us: f.mono_us }];
+  let off = 0;
+  return f.parts.map(([size, mono_us]) => ({ data: f.data.subarray(off, (off += size)), mono_us }));
+}
 
 export const ChannelInfo = z.looseObject({
   /** ws: the client's request URL and upstream; http: route prefix and upstream; stdio: the command. */

@@ -78,7 +78,7 @@ export class TapeReader {
     if (q.dir !== undefined) where.push('f.dir = @dir');
     const stmt = this.db
       .prepare(
-        `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, ''), f.size, f.flags, b.data
+        `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, ''), f.size, f.flags, f.parts, b.data
          FROM frames f LEFT JOIN blobs b ON b.id = f.blob WHERE ${where.join(' AND ')} ORDER BY f.seq LIMIT ${PAGE}`,
       )
       .raw();
@@ -86,9 +86,9 @@ export class TapeReader {
     for (;;) {
       const page = stmt.all(params) as unknown[][];
       for (const r of page) {
-        const [seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, data] = r;
+        const [seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, parts, data] = r;
         if (!data) throw new ToolError('E_TAPE_CORRUPT', `${this.path}: the bytes of frame ${seq} are missing`, 'run `arcp tape verify` for the full list');
-        yield { ...parseRow(this.path, FrameRow, { seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags }), data: data as Buffer };
+        yield { ...parseRow(this.path, FrameRow, { seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, parts: parseParts(this.path, parts) }), data: data as Buffer };
       }
       if (page.length < PAGE) return;
       params.after = page[page.length - 1][0] as number;
@@ -98,10 +98,12 @@ export class TapeReader {
   /** Frame rows without their bytes (fast: no blob reads). */
   *rows(q: FrameQuery = {}): Generator<FrameRow> {
     const stmt = this.db.prepare(
-      `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, '') AS hash, f.size, f.flags
+      `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, '') AS hash, f.size, f.flags, f.parts
        FROM frames f LEFT JOIN blobs b ON b.id = f.blob WHERE f.seq >= ? AND f.seq <= ? ORDER BY f.seq`,
     );
-    for (const r of stmt.iterate(q.fromSeq ?? 0, q.toSeq ?? Number.MAX_SAFE_INTEGER)) yield parseRow(this.path, FrameRow, r);
+    for (const r of stmt.iterate(q.fromSeq ?? 0, q.toSeq ?? Number.MAX_SAFE_INTEGER) as Iterable<Record<string, unknown>>) {
+      yield parseRow(this.path, FrameRow, { ...r, parts: parseParts(this.path, r.parts) });
+    }
   }
 
   /** Every blob, for verification. */
@@ -124,6 +126,15 @@ export class TapeReader {
 
   close(): void {
     this.db.close();
+  }
+}
+
+function parseParts(path: string, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    throw new ToolError('E_TAPE_CORRUPT', `${path}: a frame's chunk list is not JSON`, 'the file was changed by another program; re-record it or restore a copy');
   }
 }
 

@@ -16,11 +16,12 @@ CREATE TABLE frames (
   wall_ms INTEGER NOT NULL,
   blob INTEGER NOT NULL,
   size INTEGER NOT NULL,
-  flags INTEGER NOT NULL DEFAULT 0
+  flags INTEGER NOT NULL DEFAULT 0,
+  parts TEXT
 );
 `;
 
-export const FRAME_COLUMNS = 9;
+export const FRAME_COLUMNS = 10;
 export const BLOB_COLUMNS = 4;
 /** Rows per multi-row INSERT: one statement call per 200 rows instead of 200 calls. */
 export const ROWS_PER_INSERT = 200;

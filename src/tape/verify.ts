@@ -37,6 +37,7 @@ export function verifyTape(path: string): VerifyReport {
     for (const r of tape.rows()) {
       if (r.seq !== expected) problems.push(`frame log jumps from ${expected - 1} to ${r.seq}`);
       expected = r.seq + 1;
+      if (r.parts && r.parts.reduce((n, [size]) => n + size, 0) !== r.size) problems.push(`frame ${r.seq}: its chunk sizes do not add up to its ${r.size} bytes`);
       fp.add(r.channel, r.dir, r.kind, r.hash);
     }
     const fingerprint = fp.digest();

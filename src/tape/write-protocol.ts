@@ -11,7 +11,10 @@ export interface ChannelOp {
 
 export type ToWorker =
   | { type: 'open'; path: string; meta: TapeMeta }
-  /** `meta` holds 6 doubles a frame (channel, dir code, kind code, mono µs, wall ms or NaN, length); `data` their bytes back to back. */
+  /**
+   * `meta` holds 7 doubles a frame (channel, dir code, kind code, mono µs, wall ms or NaN, part, length);
+   * `data` their bytes back to back. `part`: see PART.
+   */
   | { type: 'batch'; channels: ChannelOp[]; meta: ArrayBuffer; data: ArrayBuffer }
   | { type: 'close'; endedAt: string };
 
@@ -20,3 +23,7 @@ export type FromWorker =
   | { type: 'ack'; bytes: number; frames: number }
   | { type: 'closed'; fingerprint: string; frames: number; blobs: number }
   | { type: 'error'; message: string; code?: string };
+
+/** How a body chunk joins rows: the writer decides (live), or an import says (to rebuild rows exactly). */
+export const PART = { auto: 0, first: 1, next: 2 } as const;
+export const META_STRIDE = 7;

@@ -6,6 +6,7 @@ import {
   DIRECTIONS,
   FLAG,
   FRAME_KINDS,
+  isBodyKind,
   LARGE_FRAME,
   type ChannelInfo,
   type FrameKind,
@@ -15,7 +16,7 @@ import {
 import { Redactor } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BLOB_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
-import type { ChannelOp, ToWorker } from './write-protocol.js';
+import { META_STRIDE, PART, type ChannelOp, type ToWorker } from './write-protocol.js';
 
 /**
  * The tape writer's worker thread: everything the record hot path must not wait on.
@@ -46,13 +47,12 @@ port.on('message', (m: ToWorker) => {
         const meta = new Float64Array(m.meta);
         const data = Buffer.from(m.data);
         let off = 0;
-        for (let i = 0; i < meta.length; i += 6) {
-          const len = meta[i + 5];
-          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], data.subarray(off, off + len));
+        for (let i = 0; i < meta.length; i += META_STRIDE) {
+          const len = meta[i + 6];
+          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data.subarray(off, off + len));
           off += len;
         }
-        blobs.flush();
-        frames.flush();
+        endBatch();
       })();
       port.postMessage({ type: 'ack', bytes: m.data.byteLength, frames: seq });
     } else if (m.type === 'close') {
@@ -92,10 +92,53 @@ function addChannel(c: ChannelOp): void {
   insertChannel.run(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
 }
 
-function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, raw: Buffer): void {
+/** Body chunks of one exchange gathering into one row (one blob, one hash, one insert). */
+interface Segment {
+  seq: number;
+  channel: number;
+  dir: string;
+  kind: FrameKind;
+  mono: number;
+  wall: number;
+  chunks: Buffer[];
+  parts: [number, number][];
+  size: number;
+  flags: number;
+  /** Opened by an import's explicit `first`: it ends when its row ends, not with the batch. */
+  explicit: boolean;
+}
+const SEGMENT_MAX = 1024 * 1024;
+const openSegments = new Map<number, Segment>();
+/** Rows written but not yet fingerprinted: the fingerprint goes in seq order, and open segments hold seqs back. */
+let unprinted: [number, number, string, string, string][] = [];
+
+function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, part: number, raw: Buffer): void {
   const kind = FRAME_KINDS[kindCode];
   const dir = DIRECTIONS[dirCode];
   const { data, flags } = inspect(channel, kind, raw);
+  const mono = Math.round(monoUs);
+  const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
+  const seg = openSegments.get(channel);
+  const joins = seg && isBodyKind(kind) && seg.kind === kind && seg.dir === dir && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX));
+  if (seg && joins) {
+    seg.chunks.push(data);
+    seg.parts.push([data.length, mono]);
+    seg.size += data.length;
+    seg.flags |= flags;
+    return;
+  }
+  if (seg) closeSegment(seg);
+  if (isBodyKind(kind)) openSegments.set(channel, { seq: ++seq, channel, dir, kind, mono, wall, chunks: [data], parts: [[data.length, mono]], size: data.length, flags, explicit: part === PART.first });
+  else writeRow(++seq, channel, dir, kind, mono, wall, data, flags, null);
+}
+
+function closeSegment(s: Segment): void {
+  openSegments.delete(s.channel);
+  const data = s.chunks.length === 1 ? s.chunks[0] : Buffer.concat(s.chunks, s.size);
+  writeRow(s.seq, s.channel, s.dir, s.kind, s.mono, s.wall, data, s.flags, s.parts.length > 1 ? s.parts : null);
+}
+
+function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mono: number, wall: number, data: Buffer, flags: number, parts: [number, number][] | null): void {
   const hash = sha256hex(data);
   let blob = blobIds.get(hash);
   if (blob === undefined) {
@@ -103,9 +146,24 @@ function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: nu
     blobIds.set(hash, blob);
     blobs.add(blob, hash, data.length, data);
   }
-  seq++;
-  frames.add(seq, channel, dir, kind, Math.round(monoUs), Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs), blob, data.length, flags);
-  fp.add(channel, dir, kind, hash);
+  frames.add(rowSeq, channel, dir, kind, mono, wall, blob, data.length, flags, parts && JSON.stringify(parts));
+  unprinted.push([rowSeq, channel, dir, kind, hash]);
+}
+
+/**
+ * Live segments close with their batch (what kill -9 can lose stays one flush window); an
+ * import's stay open until their row ends. Rows below the lowest open segment get fingerprinted.
+ */
+function endBatch(final = false): void {
+  for (const s of [...openSegments.values()].sort((a, b) => a.seq - b.seq)) if (final || !s.explicit) closeSegment(s);
+  blobs.flush();
+  frames.flush();
+  let held = Infinity;
+  for (const s of openSegments.values()) held = Math.min(held, s.seq);
+  unprinted.sort((a, b) => a[0] - b[0]);
+  const ready = unprinted.filter((r) => r[0] < held);
+  unprinted = unprinted.filter((r) => r[0] >= held);
+  for (const [, channel, dir, kind, hash] of ready) fp.add(channel, dir, kind, hash);
 }
 
 /** Flags the frame and applies redaction; returns the bytes to store. */
@@ -164,6 +222,7 @@ function head(channel: number, kind: FrameKind, raw: Buffer, flags: number): { d
 }
 
 function finish(endedAt: string): { fingerprint: string; frames: number; blobs: number } {
+  db.transaction(() => endBatch(true))();
   const fingerprint = fp.digest();
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
   db.transaction(() => {

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ToolError } from '../errors.js';
 import { DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
-import type { ChannelOp, FromWorker } from './write-protocol.js';
+import { PART, type ChannelOp, type FromWorker } from './write-protocol.js';
 import { TOOL_VERSION, workerUrl } from './paths.js';
 
 export interface TapeWriterOptions {
@@ -17,6 +17,13 @@ export interface TapeWriterOptions {
   flushMs?: number;
   /** Wall-clock start; imports pass the source's. */
   startedAt?: Date;
+}
+
+export interface FrameAt {
+  monoUs: number;
+  wallMs: number;
+  /** Body chunks: `first` starts a row, `next` joins the previous chunk's row. */
+  part?: 'first' | 'next';
 }
 
 export interface TapeSummary {
@@ -110,13 +117,13 @@ export class TapeWriter extends EventEmitter {
 
   /**
    * The hot path: remembers the bytes and returns. Never parses, hashes or touches disk.
-   * `at` is for imports, which carry their own times; live recording takes the clock.
+   * `at` is for imports, which carry their own times and say which body chunks share a row.
    */
-  frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, at?: { monoUs: number; wallMs: number }): void {
+  frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, at?: FrameAt): void {
     if (this.closing) return;
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.queue.push(buf);
-    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], at?.monoUs ?? (performance.now() - this.t0) * 1000, at?.wallMs ?? NaN, buf.length);
+    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], at?.monoUs ?? (performance.now() - this.t0) * 1000, at?.wallMs ?? NaN, at?.part ? PART[at.part] : PART.auto, buf.length);
     this.queuedBytes += buf.length;
     this.frames++;
     this.bytes += buf.length;
@@ -124,7 +131,7 @@ export class TapeWriter extends EventEmitter {
   }
 
   /** A JSON blob for transport events and HTTP heads. */
-  event(channel: number, dir: Direction, kind: FrameKind, value: unknown, at?: { monoUs: number; wallMs: number }): void {
+  event(channel: number, dir: Direction, kind: FrameKind, value: unknown, at?: FrameAt): void {
     this.frame(channel, dir, kind, JSON.stringify(value), at);
   }
 

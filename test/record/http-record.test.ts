@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { record, redactionRules } from '../../src/record/recorder.js';
-import { FLAG, RequestHead, ResponseHead } from '../../src/tape/format.js';
+import { chunksOf, FLAG, RequestHead, ResponseHead } from '../../src/tape/format.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
@@ -75,7 +75,8 @@ describe('arcp record: HTTP reverse proxy for LLM calls', () => {
     const frames = readFrames(path);
     const channels = new Set(frames.map((f) => f.channel));
     expect(channels.size).toBe(4);
-    const sse = frames.filter((f) => f.kind === 'http.response.body' && f.flags & FLAG.sse);
+    // Rows may hold several chunks (parts): expand them to the chunks as they arrived.
+    const sse = frames.filter((f) => f.kind === 'http.response.body' && f.flags & FLAG.sse).flatMap((f) => chunksOf(f).map((c) => ({ ...c, seq: f.seq })));
     // A frame per chunk as it arrived: boundaries fall only where the upstream flushed (TCP may
     // merge two flushes under load, never split one), and the gaps between them are kept.
     const unredact = (t: string) => t.replace(/\[arcp-redacted:\d+\]/g, 'X');

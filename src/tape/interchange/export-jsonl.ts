@@ -36,6 +36,7 @@ export function* exportJsonl(path: string): Generator<string> {
       } else {
         // `kind` only where import would not infer it: plain lines are ws.text.
         if (f.kind !== 'ws.text') line.kind = f.kind;
+        if (f.parts) line.parts = f.parts.map(([size, mono]) => [size, mono / 1000]);
         if (f.kind !== 'ws.binary' && isUtf8(f.data)) {
           line.raw = f.data.toString('utf8');
           if (isMessageKind(f.kind)) {

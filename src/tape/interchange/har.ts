@@ -1,5 +1,5 @@
 import { TapeReader } from '../reader.js';
-import { RequestHead, ResponseHead, type HeaderPairs } from '../format.js';
+import { chunksOf, RequestHead, ResponseHead, type HeaderPairs } from '../format.js';
 
 interface Exchange {
   started: number;
@@ -39,9 +39,9 @@ export function exportHar(path: string): unknown {
         e.responseAt = t;
       } else if (f.kind === 'http.response.body') {
         e.responseBody.push(f.data);
-        e.chunks.push({ t, size: f.data.length });
+        for (const c of chunksOf(f)) e.chunks.push({ t: c.mono_us / 1000, size: c.data.length });
       }
-      e.endAt = t;
+      e.endAt = f.parts ? f.parts[f.parts.length - 1][1] / 1000 : t;
     }
     const entries = [...ex.values()].filter((e) => e.request).map((e) => {
       const req = e.request!;

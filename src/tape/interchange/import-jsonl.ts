@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ToolError } from '../../errors.js';
-import { FrameKind, type ChannelKind, type RedactionRules } from '../format.js';
+import { FrameKind, isBodyKind, type ChannelKind, type RedactionRules } from '../format.js';
 import { defaultRules } from '../redact.js';
 import { TapeWriter, type TapeSummary } from '../writer.js';
 import { CaptureLine, COMMON_FIELDS, META_KIND } from './capture.js';
@@ -51,7 +51,15 @@ export async function importJsonl(o: ImportOptions): Promise<TapeSummary & { lin
     }
     const data = l.raw_base64 !== undefined ? Buffer.from(l.raw_base64, 'base64') : Buffer.from(l.raw ?? '', 'utf8');
     const kind = l.kind ? FrameKind.parse(l.kind) : stdio ? 'stdio.line' : 'ws.text';
-    w.frame(ch, l.dir, kind, data, at);
+    if (!isBodyKind(kind)) {
+      w.frame(ch, l.dir, kind, data, at);
+      continue;
+    }
+    // A body line is one tape row: its parts (if any) go back in as the chunks they were.
+    let off = 0;
+    (l.parts ?? [[data.length, l.mono_ms]]).forEach(([size, mono], k) => {
+      w.frame(ch, l.dir as 'c2s' | 's2c', kind, data.subarray(off, (off += size)), { monoUs: Math.round((mono - t0) * 1000), wallMs: at.wallMs, part: k === 0 ? 'first' : 'next' });
+    });
   }
   const summary = await w.close();
   return { ...summary, lines: lines.length };
