@@ -30,6 +30,8 @@ export interface DriveOptions {
 
 class Stop extends Error {}
 
+const LOOKAHEAD = 10_000;
+
 /**
  * `arcp replay --target | -- <runtime>`: the tape plays the client to a live runtime. Recorded
  * client frames go out with the runtime's fresh identifiers mapped in; what comes back is
@@ -66,9 +68,13 @@ class ChannelDriver {
   /** Recorded runtime frames not yet seen live, by stream: `session`, or `job:<recorded job id>`. */
   private readonly streams = new Map<string, TapeFrame[]>();
   private readonly pending = new Set<number>();
+  /** The same seqs in the (increasing) order they were expected, so the oldest is found without a scan. */
+  private readonly pendingOrder: number[] = [];
+  private pendingHead = 0;
   /** Live frames that arrived before the recording's cursor reached them. */
   private early: Buffer[] = [];
   private lastEventSeq?: number;
+  private matched = 0;
   private closed?: { code?: number };
   private failed = false;
   private wake: () => void = () => undefined;
@@ -94,6 +100,8 @@ class ChannelDriver {
     try {
       for (let f = this.script.peek(); f; f = this.script.peek()) {
         if (f.dir === 's2c' && isMessage(f)) {
+          // Read ahead of what has arrived by at most LOOKAHEAD frames: memory stays flat on long tapes.
+          if (this.pending.size >= LOOKAHEAD) await this.waitUntil(() => this.pending.size < LOOKAHEAD / 2);
           this.script.next();
           if (typeOf(f.data) !== 'session.ping') this.expect(f);
         } else if (f.dir === 'c2s' && isMessage(f)) {
@@ -149,6 +157,7 @@ class ChannelDriver {
     q.push(f);
     this.streams.set(key, q);
     this.pending.add(f.seq);
+    this.pendingOrder.push(f.seq);
     if (this.early.length) {
       const early = this.early;
       this.early = [];
@@ -179,6 +188,7 @@ class ChannelDriver {
     const rec = q?.shift();
     if (!rec) return false;
     this.pending.delete(rec.seq);
+    this.matched++;
     const cmp = compareFrames(rec.data, data, this.vol, this.ids);
     if (!cmp.ok) {
       this.diverge({ reason: 'mismatch', seq: rec.seq, dir: 's2c', message: cmp.note ?? `the runtime's ${typeOf(data) ?? 'frame'} differs from the recorded ${typeOf(rec.data) ?? 'frame'}`, expected: clip(rec.data), actual: clip(data), fields: cmp.fields }, rec, false);
@@ -210,12 +220,23 @@ class ChannelDriver {
   }
 
   /** Waits until every recorded runtime frame before `seq` has arrived live. */
-  private async settle(seq: number): Promise<void> {
-    const end = Date.now() + this.timeoutMs;
+  private settle(seq: number): Promise<void> {
+    return this.waitUntil(() => this.oldestPending() > seq);
+  }
+
+  /** Waits for `done`, or reports the oldest recorded frame still missing (runtime closed, or too slow). */
+  private async waitUntil(done: () => boolean): Promise<void> {
+    // An idle timeout: every frame that arrives and matches starts the wait afresh.
+    let end = Date.now() + this.timeoutMs;
+    let seen = this.matched;
     for (;;) {
       if (this.failed && !this.o.keepGoing) throw new Stop();
-      const first = Math.min(...this.pending);
-      if (!this.pending.size || first > seq) return;
+      if (done()) return;
+      if (this.matched !== seen) {
+        seen = this.matched;
+        end = Date.now() + this.timeoutMs;
+      }
+      const first = this.oldestPending();
       if (this.closed) {
         const f = this.frameOf(first);
         this.diverge({ reason: 'closed', seq: first, dir: 's2c', message: `the runtime closed the connection; the recording has ${f ? describeFrame(f) : 'more'} from it`, fields: [] }, f);
@@ -231,6 +252,11 @@ class ChannelDriver {
         setTimeout(r, 50);
       });
     }
+  }
+
+  private oldestPending(): number {
+    while (this.pendingHead < this.pendingOrder.length && !this.pending.has(this.pendingOrder[this.pendingHead])) this.pendingHead++;
+    return this.pendingOrder[this.pendingHead] ?? Infinity;
   }
 
   private async awaitClose(f: TapeFrame, code?: number): Promise<void> {

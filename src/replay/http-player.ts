@@ -115,8 +115,9 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
       if (o.pace === 'recorded' && last !== undefined) owed += Math.max(0, c.mono - last) / 1000 / o.speed;
       last = c.mono;
       if (owed >= 1) {
-        await sleep(owed);
-        owed = 0;
+        const whole = Math.floor(owed);
+        await sleep(whole);
+        owed -= whole;
       }
       if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
     }

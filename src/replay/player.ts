@@ -129,10 +129,11 @@ export class Player {
     }
     if (this.o.pace === 'recorded' && this.lastMono !== undefined) this.owed += Math.max(0, (f.mono_us - this.lastMono) / 1000 / this.o.speed);
     this.lastMono = f.mono_us;
-    // Gaps under a millisecond add up until they are worth a timer, so the total time is kept.
+    // Timers count whole milliseconds: sleep those, carry the fraction, so the total time is kept.
     if (this.owed >= 1) {
-      wait += this.owed;
-      this.owed = 0;
+      const whole = Math.floor(this.owed);
+      wait += whole;
+      this.owed -= whole;
     }
     if (wait > 0) {
       this.t.uncork?.();
