@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TapeWriter } from '../tape/writer.js';
 
 /**
  * One way of capturing traffic into a tape: a WebSocket proxy, a stdio wrapper, an HTTP
@@ -17,8 +16,6 @@ export interface RecordChannel {
   close(): Promise<void>;
 }
 
-export type ChannelFactory<O> = (writer: TapeWriter, options: O) => Promise<RecordChannel>;
-
 /** Header pairs from Node's flat rawHeaders list. */
 export function headerPairs(raw: (string | Buffer)[]): [string, string][] {
   const out: [string, string][] = [];
@@ -27,7 +24,14 @@ export function headerPairs(raw: (string | Buffer)[]): [string, string][] {
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the ones a proxy must set itself. */
-export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+
+/** The headers a proxy passes on, as Node's flat `[name, value, …]` list, in their order and case. */
+export function forwardable(pairs: [string, string][]): string[] {
+  const out: string[] = [];
+  for (const [k, v] of pairs) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
+  return out;
+}
 
 /** Starts `server` listening (loopback by default); resolves with `host:port` as it goes in a URL. */
 export async function listen(server: Server, host = '127.0.0.1', port = 0): Promise<string> {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { HOP_BY_HOP, headerPairs, listen, type RecordChannel } from './channel.js';
+import { forwardable, headerPairs, listen, type RecordChannel } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -80,10 +80,9 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
 }
 
 function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: IncomingMessage, res: ServerResponse): void {
-  const routes = o.routes;
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
-  const route = pickRoute(routes, url);
+  const route = pickRoute(o.routes, url);
   const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
   const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
   writer.event(ch, 'c2s', 'http.request', head);
@@ -101,12 +100,11 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
   };
   if (!route) {
     req.resume();
-    fail(404, `arcp record: no --http route for ${url} (routes: ${routes.map((r) => r.prefix).join(', ')})`);
+    fail(404, `arcp record: no --http route for ${url} (routes: ${o.routes.map((r) => r.prefix).join(', ')})`);
     return;
   }
   const target = new URL(route.upstream + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/');
-  const headers: string[] = [];
-  for (const [k, v] of head.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers.push(k, v);
+  const headers = forwardable(head.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
   async function* body(): AsyncGenerator<Buffer> {
     for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -128,10 +126,8 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
         if (status < 200) return; // 1xx informational: the final head follows
         const pairs = headerPairs((c.rawHeaders ?? []) as Buffer[]);
         writer.event(ch, 's2c', 'http.response', { status, headers: pairs });
-        const out: string[] = [];
-        for (const [k, v] of pairs) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
         // Sent with the first body chunk, as a plain proxy would: one packet, not two.
-        res.writeHead(status, statusMessage || undefined, out);
+        res.writeHead(status, statusMessage || undefined, forwardable(pairs));
       },
       onResponseData(c, chunk) {
         writer.frame(ch, 's2c', 'http.response.body', chunk);

@@ -80,9 +80,10 @@ export function compareValues(a: unknown, b: unknown, vol: Volatility, ids: IdMa
 }
 
 function field(path: string[], expected: unknown, actual: unknown, vol: Volatility): FieldDiff {
-  const t = expected === undefined || actual === undefined ? undefined : vol.treat(path, expected);
-  const user = vol.treat(path, expected ?? actual);
-  const rule = t ?? (user?.rule.startsWith('user') ? user : undefined);
+  const t = vol.treat(path, expected ?? actual);
+  // A field on one side only is tolerated by a user rule, never by the preset.
+  const oneSided = expected === undefined || actual === undefined;
+  const rule = oneSided && !t?.rule.startsWith('user') ? undefined : t;
   return { pointer: toPointer(path), expected, actual, rule: rule?.rule ?? 'exact', tolerated: rule !== undefined };
 }
 

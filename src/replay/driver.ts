@@ -1,4 +1,3 @@
-import { newId } from '../engine/ids.js';
 import { spawnStdio } from '../engine/transport/stdio.js';
 import type { Transport } from '../engine/transport/transport.js';
 import { connectWebSocket } from '../engine/transport/websocket.js';
@@ -8,7 +7,7 @@ import type { TapeFrame } from '../tape/reader.js';
 import { PLACEHOLDER } from '../tape/redact.js';
 import { TapeReader } from '../tape/reader.js';
 import { compareFrames } from './compare.js';
-import { closeOf, isMessage, parsed, sleep, typeOf } from './frames.js';
+import { closeOf, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { clip, type Divergence, type ReplayReport } from './report.js';
@@ -119,7 +118,7 @@ class ChannelDriver {
         } else if (f.kind === 'transport.close' && /terminate/.test(f.data.toString())) {
           await this.settle(f.seq);
           this.script.next();
-          (this.t as Transport & { terminate?: () => void }).terminate?.();
+          this.t.terminate?.();
         } else this.script.next();
       }
       await this.settle(Number.MAX_SAFE_INTEGER);
@@ -168,11 +167,7 @@ class ChannelDriver {
   private onLive(data: Buffer): void {
     if (this.failed && !this.o.keepGoing) return;
     if (typeOf(data) === 'session.ping') {
-      const m = parsed(data);
-      const pong: Record<string, unknown> = { arcp: '1.1', id: newId('msg'), type: 'session.pong' };
-      if (typeof m?.session_id === 'string') pong.session_id = m.session_id;
-      pong.payload = { ping_nonce: (m?.payload as { nonce?: unknown } | undefined)?.nonce, received_at: new Date().toISOString() };
-      this.t.send(JSON.stringify(pong));
+      this.t.send(pongFor(data));
       this.outcome.note('answered the runtime\'s session.ping live');
       return;
     }

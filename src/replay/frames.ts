@@ -1,3 +1,4 @@
+import { newId } from '../engine/ids.js';
 import type { TapeFrame } from '../tape/reader.js';
 
 /** The `type` of an ARCP frame, if it is one (cheap: parses only what looks like JSON). */
@@ -18,6 +19,15 @@ export function parsed(data: Buffer): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A `session.pong` answering a live `session.ping` (echoing its nonce), for heartbeats the recording has elsewhere. */
+export function pongFor(ping: Buffer): string {
+  const m = parsed(ping);
+  const pong: Record<string, unknown> = { arcp: '1.1', id: newId('msg'), type: 'session.pong' };
+  if (typeof m?.session_id === 'string') pong.session_id = m.session_id;
+  pong.payload = { ping_nonce: (m?.payload as { nonce?: unknown } | undefined)?.nonce, received_at: new Date().toISOString() };
+  return JSON.stringify(pong);
 }
 
 /** Heartbeat and flow-control frames: timing-dependent, so matched loosely (see docs/replay.md). */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { HOP_BY_HOP, listen } from '../record/channel.js';
+import { forwardable, listen } from '../record/channel.js';
 import { chunksOf, RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
 import { TapeReader } from '../tape/reader.js';
 import { compareValues, type FieldDiff } from './compare.js';
@@ -106,9 +106,7 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
       return;
     }
     e.served = true;
-    const out: string[] = [];
-    for (const [k, v] of e.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) out.push(k, v);
-    res.writeHead(e.status, out);
+    res.writeHead(e.status, forwardable(e.headers));
     let last = e.chunks[0]?.mono;
     let owed = 0;
     for (const c of e.chunks) {

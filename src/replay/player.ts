@@ -1,10 +1,9 @@
-import { newId } from '../engine/ids.js';
 import type { Transport } from '../engine/transport/transport.js';
 import { describeFrame } from '../tape/inspect.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { compareFrames } from './compare.js';
 import type { Fault } from './faults.js';
-import { closeOf, FLOW, isMessage, parsed, sleep, typeOf } from './frames.js';
+import { closeOf, FLOW, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
 import type { IdMap } from './ids.js';
 import { clip, type Divergence } from './report.js';
 import type { ChannelScript } from './script.js';
@@ -156,9 +155,8 @@ export class Player {
     if (this.o.faults.some((x) => x.kind === 'drop' && x.seq === f.seq)) {
       this.o.note(`fault: dropped the connection after frame ${f.seq}`);
       this.stopped = true;
-      const t = this.t as Transport & { terminate?: () => void };
-      if (t.terminate) t.terminate();
-      else t.close();
+      if (this.t.terminate) this.t.terminate();
+      else this.t.close();
       this.end(false);
     }
   }
@@ -188,13 +186,8 @@ export class Player {
 
   /** A live heartbeat or ack where the recording has something else: answered, not judged. */
   private answerFlow(live: Buffer, type: string): void {
-    const m = parsed(live);
     if (type === 'session.ping') {
-      const payload = (m?.payload ?? {}) as { nonce?: unknown };
-      const pong: Record<string, unknown> = { arcp: '1.1', id: newId('msg'), type: 'session.pong' };
-      if (typeof m?.session_id === 'string') pong.session_id = m.session_id;
-      pong.payload = { ping_nonce: payload.nonce, received_at: new Date().toISOString() };
-      this.t.send(JSON.stringify(pong));
+      this.t.send(pongFor(live));
       this.o.note('answered a live session.ping the recording has elsewhere');
     } else this.o.note(`accepted a live ${type} the recording has elsewhere`);
   }

@@ -66,8 +66,13 @@ export class ChannelScript {
     const r = TapeReader.open(this.path);
     try {
       const rows: ContextFrame[] = [];
-      const before = [...r.frames({ channel: this.channel.id, toSeq: seq - 1 })].slice(-3);
-      for (const f of before) rows.push({ seq: f.seq, dir: f.dir, what: describeFrame(f) });
+      // The three before, kept as a rolling window: a divergence deep in a long tape reads, never holds, the prefix.
+      const before: ContextFrame[] = [];
+      for (const f of r.frames({ channel: this.channel.id, toSeq: seq - 1 })) {
+        before.push({ seq: f.seq, dir: f.dir, what: describeFrame(f) });
+        if (before.length > 3) before.shift();
+      }
+      rows.push(...before);
       let n = 0;
       for (const f of r.frames({ channel: this.channel.id, fromSeq: seq })) {
         rows.push({ seq: f.seq, dir: f.dir, what: describeFrame(f), here: f.seq === seq || undefined });

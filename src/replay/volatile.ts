@@ -8,8 +8,8 @@ import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
  */
 export type Treatment = { kind: 'id' | 'ignore'; rule: string };
 
-/** Identifier keys of the ARCP preset: `*_id`, message `id`, tokens, nonces, cursors. */
-const ID_KEYS = new Set(['id', 'resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor', 'value']);
+/** Identifier keys of the ARCP preset besides `*_id`, the message `id` and credential `id`/`value`. */
+const ID_KEYS = new Set(['resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor']);
 const TIME_KEYS = /(^|_)(at|ts|time|timestamp)$/;
 
 export interface VolatileRules {
@@ -38,8 +38,8 @@ export class Volatility {
     if (key === 'last_event_seq' && typeof recorded === 'number') return { kind: 'ignore', rule: 'preset: session sequence number' };
     if (typeof recorded !== 'string') return undefined;
     if (key === 'id' && path.length === 1) return { kind: 'id', rule: 'preset: message id' };
-    if (key.endsWith('_id') || (ID_KEYS.has(key) && key !== 'id' && (key !== 'value' || path.includes('credentials')))) return { kind: 'id', rule: `preset: identifier (${key})` };
-    if (key === 'id' && path.includes('credentials')) return { kind: 'id', rule: 'preset: identifier (credential id)' };
+    if (key.endsWith('_id') || ID_KEYS.has(key)) return { kind: 'id', rule: `preset: identifier (${key})` };
+    if ((key === 'id' || key === 'value') && path.includes('credentials')) return { kind: 'id', rule: `preset: identifier (credential ${key})` };
     if (key === 'token' && path.includes('auth')) return { kind: 'ignore', rule: 'preset: bearer token' };
     if (TIME_KEYS.test(key)) return { kind: 'ignore', rule: `preset: timestamp (${key})` };
     return undefined;

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ToolError } from '../errors.js';
-import { APPLICATION_ID, ChannelRow, FORMAT_VERSION, FrameRow, TapeMeta, type Direction } from './format.js';
+import { APPLICATION_ID, ChannelRow, FORMAT_VERSION, FrameRow, TapeMeta } from './format.js';
 
 export interface TapeFrame extends FrameRow {
   data: Buffer;
@@ -13,7 +13,6 @@ export interface FrameQuery {
   fromSeq?: number;
   toSeq?: number;
   channel?: number;
-  dir?: Direction;
 }
 
 /** Reads a tape. Frames stream in seq order straight from SQLite, so memory stays flat. */
@@ -67,22 +66,17 @@ export class TapeReader {
     return (this.db.prepare('SELECT count(*) AS n FROM frames').get() as { n: number }).n;
   }
 
-  lastSeq(): number {
-    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS n FROM frames').get() as { n: number }).n;
-  }
-
   /** Frames with their bytes, in seq order, streamed a page at a time (whole pages are much cheaper than row steps). */
   *frames(q: FrameQuery = {}): Generator<TapeFrame> {
     const where = ['f.seq > @after', 'f.seq <= @to'];
     if (q.channel !== undefined) where.push('f.channel = @channel');
-    if (q.dir !== undefined) where.push('f.dir = @dir');
     const stmt = this.db
       .prepare(
         `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, ''), f.size, f.flags, f.parts, b.data
          FROM frames f LEFT JOIN blobs b ON b.id = f.blob WHERE ${where.join(' AND ')} ORDER BY f.seq LIMIT ${PAGE}`,
       )
       .raw();
-    const params = { after: (q.fromSeq ?? 1) - 1, to: q.toSeq ?? Number.MAX_SAFE_INTEGER, channel: q.channel, dir: q.dir };
+    const params = { after: (q.fromSeq ?? 1) - 1, to: q.toSeq ?? Number.MAX_SAFE_INTEGER, channel: q.channel };
     for (;;) {
       const page = stmt.all(params) as unknown[][];
       for (const r of page) {
@@ -109,10 +103,6 @@ export class TapeReader {
   /** Every blob, for verification. */
   *blobs(): Generator<{ hash: string; size: number; data: Buffer }> {
     yield* this.db.prepare('SELECT hash, size, data FROM blobs').iterate() as Iterable<{ hash: string; size: number; data: Buffer }>;
-  }
-
-  blobCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
   }
 
   /** frames whose blob is missing (a truncated or damaged tape). */

@@ -20,7 +20,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'ack'; bytes: number; frames: number }
+  | { type: 'ack'; bytes: number }
   | { type: 'closed'; fingerprint: string; frames: number; blobs: number }
   | { type: 'error'; message: string; code?: string };
 

@@ -27,9 +27,8 @@ const port = parentPort!;
 let db: Database.Database;
 let redactor: Redactor;
 const fp = new Fingerprint();
-/** hash → blob id: dedupe from memory, so the hash index can wait until close. */
+/** hash → blob id: blobs are deduped from memory, so no index is kept while recording. */
 const blobIds = new Map<string, number>();
-const channelKinds = new Map<number, string>();
 /** Per HTTP channel: how its current response body is to be read (set by its head). */
 const bodyMode = new Map<number, 'sse' | 'json' | 'text' | 'opaque'>();
 let frames: BatchInsert;
@@ -54,7 +53,7 @@ port.on('message', (m: ToWorker) => {
         }
         endBatch();
       })();
-      port.postMessage({ type: 'ack', bytes: m.data.byteLength, frames: seq });
+      port.postMessage({ type: 'ack', bytes: m.data.byteLength });
     } else if (m.type === 'close') {
       port.postMessage({ type: 'closed', ...finish(m.endedAt) });
     }
@@ -88,7 +87,6 @@ function open(path: string, meta: TapeMeta): void {
 function addChannel(c: ChannelOp): void {
   const info: ChannelInfo = { ...c.info };
   if (info.headers && redactor.active) info.headers = redactor.headerPairs(info.headers).pairs;
-  channelKinds.set(c.id, c.kind);
   insertChannel.run(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
 }
 

@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arcp, BIN } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
-const arcp = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
 
 let server: ReturnType<typeof execa>;
 let url = '';

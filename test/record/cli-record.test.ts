@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -9,8 +8,8 @@ import { StdioTransport } from '../../src/engine/transport/stdio.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { until } from '../helpers/runtime.js';
 import { payloads, readFrames, tapeDir } from '../helpers/tape.js';
+import { BIN } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
 const tape = tapeDir();
 
 describe('arcp record (CLI)', () => {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -8,8 +7,8 @@ import { diffTapes } from '../../src/replay/diff.js';
 import { driveReplay } from '../../src/replay/driver.js';
 import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
+import { BIN } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
 const tape = tapeDir();
 let rt: Awaited<ReturnType<typeof startRuntime>>;
 let path = '';

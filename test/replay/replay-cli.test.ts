@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcpClient } from '../../src/client/client.js';
@@ -7,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { record } from '../../src/record/recorder.js';
 import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
+import { arcp, BIN } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
-const arcp = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
 const tape = tapeDir();
 let rt: Awaited<ReturnType<typeof startRuntime>>;
 let a = '';

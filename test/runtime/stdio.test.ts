@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArcpClient } from '../../src/client/client.js';
 import { spawnStdio } from '../../src/engine/transport/stdio.js';
+import { BIN } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
 
 describe('reference runtime over stdio (arcp serve --stdio, a real child process)', () => {
   it('handshakes, runs jobs, refuses bad lines, and exits when stdin closes', async () => {

@@ -3,15 +3,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { execa } from 'execa';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { record } from '../../src/record/recorder.js';
 import { CAPTURES_DIR } from '../helpers/captures.js';
 import { tapeDir } from '../helpers/tape.js';
+import { arcp } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '../../bin/run.js');
-const arcp = (args: string[]) => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
 const tape = tapeDir();
 const dir = () => join(tape('x'), '..');
 

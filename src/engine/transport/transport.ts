@@ -20,6 +20,8 @@ export interface Transport {
   readonly closed: boolean;
   /** Bytes accepted by send() and not yet handed to the OS: senders of long streams wait when it grows. */
   readonly buffered?: number;
+  /** Drops the connection without a close handshake, where the transport has one (replay's drop fault). */
+  terminate?(): void;
   /** Batch many sends into few writes (a long replay); uncork() flushes. */
   cork?(): void;
   uncork?(): void;
