@@ -1,5 +1,5 @@
 // Bench peers, one per process: `node peers.mjs <role> [arg]`; each prints its URL on stdout.
-//   ws-stream N        sends N job.event frames to each client that connects, then closes
+//   ws-stream N        sends N distinct job.event frames to each client that connects
 //   ws-echo            echoes every message
 //   ws-relay URL       naive WebSocket relay: forward each message, nothing else (the baseline)
 //   http-upstream      GET /json → 2 KiB JSON; GET /sse → 100 SSE events
@@ -19,11 +19,12 @@ const listenWs = (opts = {}) =>
 
 if (role === 'ws-stream') {
   const n = Number(arg);
-  const frames = Array.from({ length: 1000 }, (_, i) => eventFrame(i));
+  // Every frame distinct (message id, event_seq), as a runtime's are: nothing dedupes in the tape.
+  const frames = Array.from({ length: n }, (_, i) => eventFrame(i));
   const wss = await listenWs();
   wss.on('connection', async (s) => {
     for (let i = 0; i < n; i++) {
-      s.send(frames[i % 1000], { binary: false });
+      s.send(frames[i], { binary: false });
       if (s.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => setTimeout(r, 1));
     }
   });

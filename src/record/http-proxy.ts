@@ -113,6 +113,17 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
     }
   }
   let controller: Dispatcher.DispatchController | undefined;
+  /** Body chunks parsed from one read, sent on as one write at the end of the tick. */
+  let pending: Buffer[] = [];
+  const send = () => {
+    if (!pending.length) return;
+    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    pending = [];
+    if (!res.write(data)) {
+      controller?.pause();
+      res.once('drain', () => controller?.resume());
+    }
+  };
   res.once('close', () => {
     if (!res.writableFinished) controller?.abort(new Error('client went away'));
   });
@@ -129,15 +140,15 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
         // Sent with the first body chunk, as a plain proxy would: one packet, not two.
         res.writeHead(status, statusMessage || undefined, forwardable(pairs));
       },
-      onResponseData(c, chunk) {
+      onResponseData(_c, chunk) {
         writer.frame(ch, 's2c', 'http.response.body', chunk);
-        if (!res.write(chunk)) {
-          c.pause();
-          res.once('drain', () => c.resume());
-        }
+        // The tape keeps each chunk with its own boundary and time; the client gets what one
+        // read delivered as one write, at the end of this tick: no chunk waits for a later one.
+        if (pending.push(chunk) === 1) process.nextTick(send);
       },
       onResponseEnd() {
         writer.event(ch, 'meta', 'transport.close', {});
+        send();
         res.end();
       },
       onResponseError(_c, err) {

@@ -21,10 +21,12 @@ CREATE TABLE frames (
 );
 `;
 
+export type TableName = 'frames' | 'blobs' | 'channels';
 export const FRAME_COLUMNS = 10;
 export const BLOB_COLUMNS = 4;
+export const CHANNEL_COLUMNS = 5;
 /** Rows per multi-row INSERT: one statement call per 200 rows instead of 200 calls. */
 export const ROWS_PER_INSERT = 200;
 
-export const insertSql = (table: 'frames' | 'blobs', columns: number, rows: number): string =>
+export const insertSql = (table: TableName, columns: number, rows: number): string =>
   `INSERT INTO ${table} VALUES ${Array.from({ length: rows }, () => `(${Array(columns).fill('?').join(',')})`).join(',')}`;

@@ -12,10 +12,11 @@ export interface ChannelOp {
 export type ToWorker =
   | { type: 'open'; path: string; meta: TapeMeta }
   /**
-   * `meta` holds 7 doubles a frame (channel, dir code, kind code, mono µs, wall ms or NaN, part, length);
-   * `data` their bytes back to back. `part`: see PART.
+   * `meta` holds 7 doubles for each of `frames` frames (channel, dir code, kind code, mono µs,
+   * wall ms or NaN, part, length); `data` their `bytes` bytes back to back. `part`: see PART.
+   * Both buffers may be longer than what is used.
    */
-  | { type: 'batch'; channels: ChannelOp[]; meta: ArrayBuffer; data: ArrayBuffer }
+  | { type: 'batch'; channels: ChannelOp[]; frames: number; meta: ArrayBuffer; data: ArrayBuffer; bytes: number }
   | { type: 'close'; endedAt: string };
 
 export type FromWorker =

@@ -1,21 +1,12 @@
-import { isUtf8 } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
-import {
-  DIRECTIONS,
-  FLAG,
-  FRAME_KINDS,
-  isBodyKind,
-  LARGE_FRAME,
-  type ChannelInfo,
-  type FrameKind,
-  type HeaderPairs,
-  type TapeMeta,
-} from './format.js';
+import { DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type TapeMeta } from './format.js';
 import { Redactor } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
-import { BLOB_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
+import { BlobIndex } from './blob-index.js';
+import { checkFrame, redactBody, type BodyMode } from './frame-check.js';
+import { BLOB_COLUMNS, CHANNEL_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
 import { META_STRIDE, PART, type ChannelOp, type ToWorker } from './write-protocol.js';
 
 /**
@@ -27,13 +18,12 @@ const port = parentPort!;
 let db: Database.Database;
 let redactor: Redactor;
 const fp = new Fingerprint();
-/** hash → blob id: blobs are deduped from memory, so no index is kept while recording. */
-const blobIds = new Map<string, number>();
+const index = new BlobIndex();
 /** Per HTTP channel: how its current response body is to be read (set by its head). */
-const bodyMode = new Map<number, 'sse' | 'json' | 'text' | 'opaque'>();
+const bodyMode = new Map<number, BodyMode>();
 let frames: BatchInsert;
 let blobs: BatchInsert;
-let insertChannel: Database.Statement;
+let channels: BatchInsert;
 let seq = 0;
 let startWall = 0;
 
@@ -43,17 +33,17 @@ port.on('message', (m: ToWorker) => {
     else if (m.type === 'batch') {
       db.transaction(() => {
         for (const c of m.channels) addChannel(c);
-        const meta = new Float64Array(m.meta);
-        const data = Buffer.from(m.data);
+        const meta = new Float64Array(m.meta, 0, m.frames * META_STRIDE);
+        const data = Buffer.from(m.data, 0, m.bytes);
         let off = 0;
         for (let i = 0; i < meta.length; i += META_STRIDE) {
           const len = meta[i + 6];
-          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data.subarray(off, off + len));
+          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data, off, len);
           off += len;
         }
         endBatch();
       })();
-      port.postMessage({ type: 'ack', bytes: m.data.byteLength });
+      port.postMessage({ type: 'ack', bytes: m.bytes });
     } else if (m.type === 'close') {
       port.postMessage({ type: 'closed', ...finish(m.endedAt) });
     }
@@ -80,14 +70,14 @@ function open(path: string, meta: TapeMeta): void {
   redactor = new Redactor(meta.redaction);
   frames = new BatchInsert(db, 'frames', FRAME_COLUMNS);
   blobs = new BatchInsert(db, 'blobs', BLOB_COLUMNS);
-  insertChannel = db.prepare('INSERT INTO channels (id, kind, label, opened_ms, info) VALUES (?, ?, ?, ?, ?)');
+  channels = new BatchInsert(db, 'channels', CHANNEL_COLUMNS);
   port.postMessage({ type: 'ready' });
 }
 
 function addChannel(c: ChannelOp): void {
   const info: ChannelInfo = { ...c.info };
   if (info.headers && redactor.active) info.headers = redactor.headerPairs(info.headers).pairs;
-  insertChannel.run(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
+  channels.add(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
 }
 
 /** Body chunks of one exchange gathering into one row (one blob, one hash, one insert). */
@@ -95,57 +85,114 @@ interface Segment {
   seq: number;
   channel: number;
   dir: string;
-  kind: FrameKind;
+  kindCode: number;
   mono: number;
   wall: number;
-  chunks: Buffer[];
-  parts: [number, number][];
+  /** The row's bytes so far, in pieces; chunks that lie back to back in a batch make one piece. */
+  pieces: Buffer[];
+  /** The piece still growing: a range of one batch buffer. */
+  run: Buffer | null;
+  runStart: number;
+  runEnd: number;
+  /** Each chunk's size and time: the row's `parts`. */
+  sizes: number[];
+  monos: number[];
   size: number;
-  flags: number;
   /** Opened by an import's explicit `first`: it ends when its row ends, not with the batch. */
   explicit: boolean;
 }
 const SEGMENT_MAX = 1024 * 1024;
 const openSegments = new Map<number, Segment>();
-/** Rows written but not yet fingerprinted: the fingerprint goes in seq order, and open segments hold seqs back. */
-let unprinted: [number, number, string, string, string][] = [];
+/**
+ * Rows written but not yet fingerprinted (seq, channel, dir, kind, hash, five values a row):
+ * the fingerprint goes in seq order, and open segments hold seqs back.
+ */
+let unprinted: (number | string)[] = [];
 
-function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, part: number, raw: Buffer): void {
+/** One frame of a batch: its bytes are `batch[off, off + len)`. */
+function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, part: number, batch: Buffer, off: number, len: number): void {
   const kind = FRAME_KINDS[kindCode];
   const dir = DIRECTIONS[dirCode];
-  const { data, flags } = inspect(channel, kind, raw);
   const mono = Math.round(monoUs);
   const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
   const seg = openSegments.get(channel);
-  const joins = seg && isBodyKind(kind) && seg.kind === kind && seg.dir === dir && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX));
-  if (seg && joins) {
-    seg.chunks.push(data);
-    seg.parts.push([data.length, mono]);
-    seg.size += data.length;
-    seg.flags |= flags;
+  const body = isBodyKind(kind);
+  if (seg && body && seg.kindCode === kindCode && seg.dir === dir && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX))) {
+    if (seg.run === batch && seg.runEnd === off) seg.runEnd += len;
+    else {
+      endRun(seg);
+      seg.run = batch;
+      seg.runStart = off;
+      seg.runEnd = off + len;
+    }
+    seg.sizes.push(len);
+    seg.monos.push(mono);
+    seg.size += len;
     return;
   }
   if (seg) closeSegment(seg);
-  if (isBodyKind(kind)) openSegments.set(channel, { seq: ++seq, channel, dir, kind, mono, wall, chunks: [data], parts: [[data.length, mono]], size: data.length, flags, explicit: part === PART.first });
-  else writeRow(++seq, channel, dir, kind, mono, wall, data, flags, null);
+  if (body) {
+    const explicit = part === PART.first;
+    openSegments.set(channel, { seq: ++seq, channel, dir, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit });
+  } else frameRow(++seq, channel, dir, kindCode, mono, wall, batch.subarray(off, off + len));
 }
 
+function endRun(s: Segment): void {
+  if (s.run) s.pieces.push(s.run.subarray(s.runStart, s.runEnd));
+  s.run = null;
+}
+
+/** A frame of its own: checked (flags, redaction) unless the same bytes came before as the same kind. */
+function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number, mono: number, wall: number, raw: Buffer): void {
+  const kind = FRAME_KINDS[kindCode];
+  const rawHash = sha256hex(raw);
+  const seen = index.checked(rawHash, kindCode);
+  const c = seen ? { data: raw, flags: seen.flags, mode: seen.mode } : checkFrame(redactor, kind, raw);
+  // Request bodies are keyed by the negated channel id, so both directions keep their own mode.
+  if (kind === 'http.request') bodyMode.set(-channel, c.mode ?? 'opaque');
+  else if (kind === 'http.response') bodyMode.set(channel, c.mode ?? 'opaque');
+  const hash = c.data === raw ? rawHash : sha256hex(c.data);
+  const blob = store(hash, c.data, c.data === raw, kindCode, c.flags, c.mode);
+  writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, c.data.length, c.flags, null);
+}
+
+/** A body row is redacted and flagged as a whole when it closes. */
 function closeSegment(s: Segment): void {
   openSegments.delete(s.channel);
-  const data = s.chunks.length === 1 ? s.chunks[0] : Buffer.concat(s.chunks, s.size);
-  writeRow(s.seq, s.channel, s.dir, s.kind, s.mono, s.wall, data, s.flags, s.parts.length > 1 ? s.parts : null);
+  endRun(s);
+  const kind = FRAME_KINDS[s.kindCode];
+  const mode = bodyMode.get(kind === 'http.response.body' ? s.channel : -s.channel) ?? 'opaque';
+  let flags = mode === 'sse' ? FLAG.sse : 0;
+  let data = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces, s.size);
+  const redacted = redactBody(redactor, mode, data, s.sizes);
+  if (redacted) {
+    flags |= FLAG.redacted;
+    redacted.forEach((c, i) => (s.sizes[i] = c.length));
+    data = Buffer.concat(redacted);
+  }
+  if (s.sizes.some((n) => n >= LARGE_FRAME)) flags |= FLAG.large;
+  const hash = sha256hex(data);
+  const blob = store(hash, data, false, s.kindCode, flags);
+  writeRow(s.seq, s.channel, s.dir, kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
 }
 
-function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mono: number, wall: number, data: Buffer, flags: number, parts: [number, number][] | null): void {
-  const hash = sha256hex(data);
-  let blob = blobIds.get(hash);
-  if (blob === undefined) {
-    blob = blobIds.size + 1;
-    blobIds.set(hash, blob);
-    blobs.add(blob, hash, data.length, data);
-  }
-  frames.add(rowSeq, channel, dir, kind, mono, wall, blob, data.length, flags, parts && JSON.stringify(parts));
-  unprinted.push([rowSeq, channel, dir, kind, hash]);
+/** `[[size, mono_us], ...]`, written out directly: rows can have thousands of parts. */
+function partsJson(sizes: number[], monos: number[]): string {
+  let out = '[';
+  for (let i = 0; i < sizes.length; i++) out += (i ? ',[' : '[') + sizes[i] + ',' + monos[i] + ']';
+  return out + ']';
+}
+
+/** The blob id for these bytes, inserting them the first time. */
+function store(hash: string, data: Buffer, clean: boolean, kindCode: number, flags: number, mode?: BodyMode): number {
+  const { blob, added } = index.put(hash, clean, kindCode, flags, mode);
+  if (added) blobs.add(blob, hash, data.length, data);
+  return blob;
+}
+
+function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mono: number, wall: number, blob: number, hash: string, size: number, flags: number, parts: string | null): void {
+  frames.add(rowSeq, channel, dir, kind, mono, wall, blob, size, flags, parts);
+  unprinted.push(rowSeq, channel, dir, kind, hash);
 }
 
 /**
@@ -153,70 +200,26 @@ function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mo
  * import's stay open until their row ends. Rows below the lowest open segment get fingerprinted.
  */
 function endBatch(final = false): void {
-  for (const s of [...openSegments.values()].sort((a, b) => a.seq - b.seq)) if (final || !s.explicit) closeSegment(s);
+  for (const s of [...openSegments.values()].sort((a, b) => a.seq - b.seq)) {
+    if (final || !s.explicit) closeSegment(s);
+    else endRun(s);
+  }
+  channels.flush();
   blobs.flush();
   frames.flush();
   let held = Infinity;
   for (const s of openSegments.values()) held = Math.min(held, s.seq);
-  unprinted.sort((a, b) => a[0] - b[0]);
-  const ready = unprinted.filter((r) => r[0] < held);
-  unprinted = unprinted.filter((r) => r[0] >= held);
-  for (const [, channel, dir, kind, hash] of ready) fp.add(channel, dir, kind, hash);
-}
-
-/** Flags the frame and applies redaction; returns the bytes to store. */
-function inspect(channel: number, kind: FrameKind, raw: Buffer): { data: Buffer; flags: number } {
-  let flags = raw.length >= LARGE_FRAME ? FLAG.large : 0;
-  if (kind === 'ws.binary') return { data: raw, flags: flags | FLAG.binary };
-  if (kind === 'ws.text' || kind === 'stdio.line') {
-    if (!isUtf8(raw)) return { data: raw, flags: flags | FLAG.invalidUtf8 };
-    const text = raw.toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      flags |= FLAG.notJson;
-    }
-    return redacted(raw, text, (t) => (parsed === undefined ? redactor.text(t) : redactor.json(t, parsed)), flags);
+  const rows: number[] = [];
+  for (let i = 0; i < unprinted.length; i += 5) rows.push(i);
+  // Rows arrive in seq order except segments, which close after later rows.
+  rows.sort((a, b) => (unprinted[a] as number) - (unprinted[b] as number));
+  const kept: (number | string)[] = [];
+  for (const i of rows) {
+    const r = unprinted;
+    if ((r[i] as number) < held) fp.add(r[i + 1] as number, r[i + 2] as string, r[i + 3] as string, r[i + 4] as string);
+    else kept.push(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4]);
   }
-  if (kind === 'http.request' || kind === 'http.response') return head(channel, kind, raw, flags);
-  if (kind === 'http.request.body' || kind === 'http.response.body') {
-    const mode = kind === 'http.response.body' ? (bodyMode.get(channel) ?? 'opaque') : (bodyMode.get(-channel) ?? 'opaque');
-    if (mode === 'sse') flags |= FLAG.sse;
-    if (mode === 'opaque' || !redactor.active || !isUtf8(raw)) return { data: raw, flags };
-    const text = raw.toString('utf8');
-    if (!redactor.mayMatch(text)) return { data: raw, flags };
-    if (mode === 'sse') return redacted(raw, text, (t) => redactor.sse(t), flags);
-    if (mode === 'json') {
-      try {
-        const parsed = JSON.parse(text);
-        return redacted(raw, text, (t) => redactor.json(t, parsed), flags);
-      } catch {
-        // a chunk of a larger body: only the regex rules can apply
-      }
-    }
-    return redacted(raw, text, (t) => redactor.text(t), flags);
-  }
-  return { data: raw, flags };
-}
-
-function redacted(raw: Buffer, text: string, fn: (t: string) => string, flags: number): { data: Buffer; flags: number } {
-  if (!redactor.active) return { data: raw, flags };
-  const out = fn(text);
-  return out === text ? { data: raw, flags } : { data: Buffer.from(out, 'utf8'), flags: flags | FLAG.redacted };
-}
-
-function head(channel: number, kind: FrameKind, raw: Buffer, flags: number): { data: Buffer; flags: number } {
-  const h = JSON.parse(raw.toString('utf8')) as { headers: HeaderPairs };
-  const type = h.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
-  const encoded = h.headers.some(([k, v]) => k.toLowerCase() === 'content-encoding' && v !== 'identity');
-  const mode = encoded ? 'opaque' : /event-stream/i.test(type) ? 'sse' : /json/i.test(type) ? 'json' : /^text\//i.test(type) ? 'text' : 'opaque';
-  // Request bodies are keyed by the negated channel id, so both directions keep their own mode.
-  bodyMode.set(kind === 'http.request' ? -channel : channel, mode);
-  if (!redactor.active) return { data: raw, flags };
-  const r = redactor.headerPairs(h.headers);
-  if (!r.changed) return { data: raw, flags };
-  return { data: Buffer.from(JSON.stringify({ ...h, headers: r.pairs })), flags: flags | FLAG.redacted };
+  unprinted = kept;
 }
 
 function finish(endedAt: string): { fingerprint: string; frames: number; blobs: number } {
@@ -230,5 +233,5 @@ function finish(endedAt: string): { fingerprint: string; frames: number; blobs: 
   })();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  return { fingerprint, frames: seq, blobs: blobIds.size };
+  return { fingerprint, frames: seq, blobs: index.size };
 }

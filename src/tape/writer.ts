@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ToolError } from '../errors.js';
 import { DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
-import { PART, type ChannelOp, type FromWorker } from './write-protocol.js';
+import { META_STRIDE, PART, type ChannelOp, type FromWorker, type ToWorker } from './write-protocol.js';
 import { TOOL_VERSION, workerUrl } from './paths.js';
 
 export interface TapeWriterOptions {
@@ -41,6 +41,8 @@ const KIND_CODE = Object.fromEntries(FRAME_KINDS.map((k, i) => [k, i])) as Recor
 const HIGH_WATER = 64 * 1024 * 1024;
 const LOW_WATER = 16 * 1024 * 1024;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+const FIRST_BATCH_BYTES = 256 * 1024;
+const FIRST_BATCH_FRAMES = 1024;
 
 /**
  * Appends frames to a tape without making the caller wait: `frame()` only queues the bytes.
@@ -51,9 +53,11 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 export class TapeWriter extends EventEmitter {
   private readonly worker: Worker;
   private channelOps: ChannelOp[] = [];
-  private queue: Buffer[] = [];
-  private meta: number[] = [];
-  private queuedBytes = 0;
+  /** The batch being filled: frame bytes back to back, and META_STRIDE numbers a frame. */
+  private data = Buffer.allocUnsafeSlow(FIRST_BATCH_BYTES);
+  private used = 0;
+  private meta = new Float64Array(FIRST_BATCH_FRAMES * META_STRIDE);
+  private count = 0;
   private inFlight = 0;
   private timer?: NodeJS.Timeout;
   private readonly t0 = performance.now();
@@ -121,13 +125,40 @@ export class TapeWriter extends EventEmitter {
    */
   frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, at?: FrameAt): void {
     if (this.closing) return;
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    this.queue.push(buf);
-    this.meta.push(channel, DIR_CODE[dir], KIND_CODE[kind], at?.monoUs ?? (performance.now() - this.t0) * 1000, at?.wallMs ?? NaN, at?.part ? PART[at.part] : PART.auto, buf.length);
-    this.queuedBytes += buf.length;
+    const len = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    if (this.used + len > this.data.length) this.grow(len);
+    if (typeof data === 'string') this.data.write(data, this.used, len, 'utf8');
+    else this.data.set(data, this.used); // Buffer#copy builds a view per call; set() does not
+    this.used += len;
+    if ((this.count + 1) * META_STRIDE > this.meta.length) this.growMeta();
+    const m = this.meta;
+    const i = this.count++ * META_STRIDE;
+    m[i] = channel;
+    m[i + 1] = DIR_CODE[dir];
+    m[i + 2] = KIND_CODE[kind];
+    m[i + 3] = at ? at.monoUs : (performance.now() - this.t0) * 1000;
+    m[i + 4] = at ? at.wallMs : NaN;
+    m[i + 5] = at?.part ? PART[at.part] : PART.auto;
+    m[i + 6] = len;
     this.frames++;
-    this.bytes += buf.length;
-    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+    this.bytes += len;
+    if (this.used >= MAX_BATCH_BYTES) this.flush();
+  }
+
+  /** Room for `len` more bytes: a full batch goes to the worker, a small one moves to a bigger buffer. */
+  private grow(len: number): void {
+    if (this.used >= MAX_BATCH_BYTES / 2) this.flush();
+    const size = Math.max(this.data.length * 2, this.used + len);
+    if (size <= this.data.length) return;
+    const bigger = Buffer.allocUnsafeSlow(size);
+    bigger.set(this.data.subarray(0, this.used));
+    this.data = bigger;
+  }
+
+  private growMeta(): void {
+    const bigger = new Float64Array(this.meta.length * 2);
+    bigger.set(this.meta);
+    this.meta = bigger;
   }
 
   /** A JSON blob for transport events and HTTP heads. */
@@ -135,19 +166,18 @@ export class TapeWriter extends EventEmitter {
     this.frame(channel, dir, kind, JSON.stringify(value), at);
   }
 
+  /** Hands the batch to the worker (the buffers move, nothing is copied) and starts a new one sized like it. */
   flush(): void {
-    if (this.queue.length === 0 && this.channelOps.length === 0) return;
-    const data = Buffer.allocUnsafeSlow(this.queuedBytes);
-    let off = 0;
-    for (const b of this.queue) off += b.copy(data, off);
-    const meta = new Float64Array(this.meta);
-    const msg = { type: 'batch', channels: this.channelOps, meta: meta.buffer, data: data.buffer };
-    this.worker.postMessage(msg, [meta.buffer, data.buffer as ArrayBuffer]);
-    this.inFlight += this.queuedBytes;
+    if (this.count === 0 && this.channelOps.length === 0) return;
+    const { data, meta, used, count } = this;
+    const msg: ToWorker = { type: 'batch', channels: this.channelOps, frames: count, meta: meta.buffer as ArrayBuffer, data: data.buffer as ArrayBuffer, bytes: used };
+    this.worker.postMessage(msg, [msg.meta, msg.data]);
+    this.inFlight += used;
     this.channelOps = [];
-    this.queue = [];
-    this.meta = [];
-    this.queuedBytes = 0;
+    this.data = Buffer.allocUnsafeSlow(Math.max(FIRST_BATCH_BYTES, Math.min(used * 1.25, MAX_BATCH_BYTES)));
+    this.meta = new Float64Array(Math.max(FIRST_BATCH_FRAMES, Math.ceil(count * 1.25)) * META_STRIDE);
+    this.used = 0;
+    this.count = 0;
     if (this.inFlight > HIGH_WATER) this.congested = true;
   }
 

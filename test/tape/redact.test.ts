@@ -48,4 +48,14 @@ describe('redaction', () => {
     expect(pointerTokens('/a~1b/c~0d/*')).toEqual(['a/b', 'c~d', '*']);
     expect(() => pointerTokens('payload')).toThrow(/must start with "\/"/);
   });
+
+  it('the byte pre-check never lets a possible secret through: plain, non-ASCII and \\u-escaped keys', () => {
+    const pointers = new Redactor(defaultRules({ pointers: ['/payload/clé'] }));
+    expect(pointers.mayMatchBytes(Buffer.from('{"payload":{"n":1}}'))).toBe(false);
+    expect(pointers.mayMatchBytes(Buffer.from('{"payload":{"auth":{"token":"x"}}}'))).toBe(true);
+    expect(pointers.mayMatchBytes(Buffer.from('{"payload":{"clé":"x"}}'))).toBe(true);
+    expect(pointers.mayMatchBytes(Buffer.from('{"payload":{"\\u0074oken":"x"}}'))).toBe(true);
+    expect(new Redactor(defaultRules({}, false)).mayMatchBytes(Buffer.from('{"token":"x"}'))).toBe(false);
+    expect(r().mayMatchBytes(Buffer.from('anything'))).toBe(true); // a regex rule can match any text
+  });
 });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { chunksOf, flagNames } from '../../src/tape/format.js';
+import { defaultRules } from '../../src/tape/redact.js';
+import { TapeWriter } from '../../src/tape/writer.js';
+import { readFrames, tapeDir } from '../helpers/tape.js';
+
+const path = tapeDir();
+
+async function write(name: string, fill: (w: TapeWriter) => void) {
+  const w = await TapeWriter.create({ path: path(name), commandLine: ['test'], redaction: defaultRules() });
+  fill(w);
+  const summary = await w.close();
+  return { summary, frames: readFrames(path(name)) };
+}
+
+describe('tape writer: bytes seen before', () => {
+  it('a repeated head still sets how each exchange reads its body, and repeated secrets stay redacted', async () => {
+    const sseHead = { status: 200, headers: [['content-type', 'text/event-stream']] };
+    const event = 'data: {"delta":"hi","token":"tk-123"}\n\n';
+    const { frames } = await write('heads.tape', (w) => {
+      for (let i = 0; i < 3; i++) {
+        const ch = w.channel('http', `GET /sse ${i}`);
+        w.event(ch, 'c2s', 'http.request', { method: 'GET', path: '/sse', headers: [['authorization', 'Bearer sk-live']] });
+        w.event(ch, 's2c', 'http.response', sseHead);
+        w.frame(ch, 's2c', 'http.response.body', event);
+        w.frame(ch, 's2c', 'http.response.body', 'data: [DONE]\n\n');
+      }
+    });
+    const bodies = frames.filter((f) => f.kind === 'http.response.body');
+    expect(bodies).toHaveLength(3);
+    for (const b of bodies) {
+      expect(flagNames(b.flags)).toContain('sse');
+      expect(chunksOf(b).map((c) => c.data.toString())).toEqual([event, 'data: [DONE]\n\n']);
+    }
+    const requests = frames.filter((f) => f.kind === 'http.request');
+    for (const r of requests) {
+      expect(r.data.toString()).not.toContain('sk-live');
+      expect(flagNames(r.flags)).toContain('redacted');
+    }
+    expect(new Set(requests.map((r) => r.blob)).size).toBe(1);
+  });
+
+  it('the same bytes as another kind are checked as that kind; a repeated hello is redacted every time', async () => {
+    const hello = '{"type":"session.hello","payload":{"auth":{"scheme":"bearer","token":"s3cr3t"}}}';
+    const { frames, summary } = await write('kinds.tape', (w) => {
+      const ch = w.channel('ws', 'ws#1');
+      w.frame(ch, 's2c', 'ws.text', '{"a":1}');
+      w.frame(ch, 's2c', 'ws.binary', Buffer.from('{"a":1}'));
+      w.frame(ch, 's2c', 'ws.text', '{"a":1}');
+      w.frame(ch, 'c2s', 'ws.text', hello);
+      w.frame(ch, 'c2s', 'ws.text', hello);
+      w.frame(ch, 'c2s', 'ws.text', 'not json');
+      w.frame(ch, 'c2s', 'ws.text', 'not json');
+    });
+    expect(frames.map((f) => flagNames(f.flags).join('+'))).toEqual(['', 'binary', '', 'redacted', 'redacted', 'notJson', 'notJson']);
+    expect(frames[3].data.toString()).toBe(frames[4].data.toString());
+    expect(frames[3].data.toString()).toContain('[arcp-redacted:1]');
+    expect(new Set(frames.slice(0, 3).map((f) => f.blob)).size).toBe(1);
+    expect(summary.blobs).toBe(3);
+  });
+});
