@@ -2,9 +2,9 @@ import { BODY_MODES, type BodyMode } from './frame-check.js';
 
 /**
  * What the writer knows about the blobs it has stored, by sha256: the blob id and, for bytes
- * stored exactly as they arrived, how a frame of them was checked (kind, flags, body mode).
- * A frame repeating such bytes as the same kind (an HTTP head, a ping, an identical event)
- * is neither parsed nor redacted again. One packed number per blob keeps the map small:
+ * stored exactly as they arrived, how a frame of them was checked (kind, flags, and the body
+ * mode a head set or a body row was read in). A frame repeating such bytes as the same kind
+ * (an HTTP head, a ping, an identical response) is neither parsed nor searched again. One packed number per blob keeps the map small:
  * no index is built while recording, so this map is the dedupe.
  */
 export class BlobIndex {

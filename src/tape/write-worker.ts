@@ -156,23 +156,25 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
   writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, c.data.length, c.flags, null);
 }
 
-/** A body row is redacted and flagged as a whole when it closes. */
+/** A body row is redacted and flagged as a whole when it closes; a row of bytes seen before in the same mode is not looked at again. */
 function closeSegment(s: Segment): void {
   openSegments.delete(s.channel);
   endRun(s);
   const kind = FRAME_KINDS[s.kindCode];
   const mode = bodyMode.get(kind === 'http.response.body' ? s.channel : -s.channel) ?? 'opaque';
-  let flags = mode === 'sse' ? FLAG.sse : 0;
   let data = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces, s.size);
-  const redacted = redactBody(redactor, mode, data, s.sizes);
+  let hash = sha256hex(data);
+  let flags = mode === 'sse' ? FLAG.sse : 0;
+  const seen = index.checked(hash, s.kindCode);
+  const redacted = seen?.mode === mode ? undefined : redactBody(redactor, mode, data, s.sizes);
   if (redacted) {
     flags |= FLAG.redacted;
     redacted.forEach((c, i) => (s.sizes[i] = c.length));
     data = Buffer.concat(redacted);
+    hash = sha256hex(data);
   }
   if (s.sizes.some((n) => n >= LARGE_FRAME)) flags |= FLAG.large;
-  const hash = sha256hex(data);
-  const blob = store(hash, data, false, s.kindCode, flags);
+  const blob = store(hash, data, !redacted, s.kindCode, flags, mode);
   writeRow(s.seq, s.channel, s.dir, kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
 }
 

@@ -33,6 +33,7 @@ describe('tape writer: bytes seen before', () => {
       expect(chunksOf(b).map((c) => c.data.toString())).toEqual([event, 'data: [DONE]\n\n']);
     }
     const requests = frames.filter((f) => f.kind === 'http.request');
+    expect(bodies.every((b) => b.data.toString().includes('[arcp-redacted:'))).toBe(false); // "token" here is not at a redacted pointer
     for (const r of requests) {
       expect(r.data.toString()).not.toContain('sk-live');
       expect(flagNames(r.flags)).toContain('redacted');
@@ -57,5 +58,22 @@ describe('tape writer: bytes seen before', () => {
     expect(frames[3].data.toString()).toContain('[arcp-redacted:1]');
     expect(new Set(frames.slice(0, 3).map((f) => f.blob)).size).toBe(1);
     expect(summary.blobs).toBe(3);
+  });
+
+  it('an identical body is read in the mode of its own exchange, and a body holding a secret is redacted each time', async () => {
+    const body = '{"payload":{"auth":{"token":"tk-9"}},"n":1}';
+    const { frames } = await write('bodies.tape', (w) => {
+      for (const type of ['application/json', 'application/octet-stream', 'application/json']) {
+        const ch = w.channel('http', 'POST /x');
+        w.event(ch, 's2c', 'http.response', { status: 200, headers: [['content-type', type]] });
+        w.frame(ch, 's2c', 'http.response.body', body);
+      }
+    });
+    const bodies = frames.filter((f) => f.kind === 'http.response.body').map((f) => [f.data.toString().includes('tk-9'), flagNames(f.flags).join('+')]);
+    expect(bodies).toEqual([
+      [false, 'redacted'],
+      [true, ''],
+      [false, 'redacted'],
+    ]);
   });
 });
