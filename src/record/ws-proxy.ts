@@ -123,19 +123,23 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
 function pipe(writer: TapeWriter, ch: number, client: WebSocket, up: WebSocket, onEnd: () => void): void {
   let closed = false;
   const link = (from: WebSocket, to: WebSocket, dir: 'c2s' | 's2c') => {
+    // The first message of a read leaves at once; the rest of that read leaves in one write at
+    // the end of the tick: a syscall per read instead of one per message, and no added latency.
     const out = (to as WebSocket & { _socket?: Duplex })._socket;
+    let inTick = false;
     let corked = false;
-    const uncork = () => {
+    const endTick = () => {
+      inTick = false;
+      if (corked) out?.uncork();
       corked = false;
-      out?.uncork();
     };
     from.on('message', (data, isBinary) => {
-      // Messages parsed from one read leave in one write, at the end of this tick: fewer
-      // syscalls than a write per message, and no message waits for a later one.
-      if (!corked && out) {
+      if (!inTick) {
+        inTick = true;
+        process.nextTick(endTick);
+      } else if (!corked && out) {
         corked = true;
         out.cork();
-        process.nextTick(uncork);
       }
       const buf = toBuffer(data);
       to.send(buf, isBinary ? BINARY : TEXT);
