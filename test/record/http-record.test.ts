@@ -13,6 +13,8 @@ let upstream: Server;
 let base = '';
 let firstSeen: () => void = () => undefined;
 const written: string[] = [];
+const BIG_CHUNKS = 128;
+const bigChunk = (i: number) => Buffer.alloc(64 * 1024, i % 251);
 const bodies: string[] = [];
 
 beforeAll(async () => {
@@ -31,6 +33,10 @@ beforeAll(async () => {
         if (i === 0) await clientHasFirst;
         await new Promise((r) => setTimeout(r, 3));
       }
+      res.end();
+    } else if (req.url === '/v1/big') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < BIG_CHUNKS; i++) if (!res.write(bigChunk(i))) await new Promise((r) => res.once('drain', r));
       res.end();
     } else if (req.url?.startsWith('/v1/models')) {
       res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' }).end(JSON.stringify({ data: [{ id: 'gpt-x' }], got_bytes: body.length }));
@@ -104,6 +110,27 @@ describe('arcp record: HTTP reverse proxy for LLM calls', () => {
     expect(text).toContain('"api_key":"[arcp-redacted:');
     // The upstream got the secrets: redaction is for the tape only.
     expect(bodies[0]).toBe('{"api_key":"sk-body-secret","q":1}');
+    expect(verifyTape(path).ok).toBe(true);
+  });
+
+  it('a slow client holds the upstream back (back-pressure) and still gets every byte; the tape has them all', async () => {
+    const path = tape('big.tape');
+    const rec = await record({ tape: path, http: { routes: [{ prefix: '/', upstream: `${base}/v1` }] } });
+    const res = await request(`${rec.addresses.http!}/big`);
+    const got: Buffer[] = [];
+    let paused = false;
+    for await (const chunk of res.body) {
+      got.push(chunk as Buffer);
+      if (!paused) {
+        paused = true; // stop reading for a while: the proxy must not lose or reorder what it holds
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    await rec.stop();
+    const expected = Buffer.concat(Array.from({ length: BIG_CHUNKS }, (_, i) => bigChunk(i)));
+    expect(Buffer.concat(got).equals(expected)).toBe(true);
+    const recorded = Buffer.concat(readFrames(path).filter((f) => f.kind === 'http.response.body').map((f) => f.data));
+    expect(recorded.equals(expected)).toBe(true);
     expect(verifyTape(path).ok).toBe(true);
   });
 });
