@@ -37,7 +37,9 @@ export class BlobIndex {
   }
 }
 
-// Low bits of an entry: flags (6), body mode (2), kind (4), clean (1); the blob id above them.
+// Low bits of an entry: flags (6), body mode (2), kind (4), clean (1); the blob id above them,
+// as a multiple of BLOB_UNIT. Bit operators see only the low 32 bits of a larger entry, which
+// still hold the low fields exactly, because BLOB_UNIT divides 2^32.
 const MODE_SHIFT = 6;
 const KIND_SHIFT = 8;
 const CLEAN = 1 << 12;
