@@ -148,9 +148,8 @@ export class TapeWriter extends EventEmitter {
   /** Room for `len` more bytes: a full batch goes to the worker, a small one moves to a bigger buffer. */
   private grow(len: number): void {
     if (this.used >= MAX_BATCH_BYTES / 2) this.flush();
-    const size = Math.max(this.data.length * 2, this.used + len);
-    if (size <= this.data.length) return;
-    const bigger = Buffer.allocUnsafeSlow(size);
+    if (this.used + len <= this.data.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.data.length * 2, this.used + len));
     bigger.set(this.data.subarray(0, this.used));
     this.data = bigger;
   }
@@ -174,7 +173,7 @@ export class TapeWriter extends EventEmitter {
     this.worker.postMessage(msg, [msg.meta, msg.data]);
     this.inFlight += used;
     this.channelOps = [];
-    this.data = Buffer.allocUnsafeSlow(Math.max(FIRST_BATCH_BYTES, Math.min(used * 1.25, MAX_BATCH_BYTES)));
+    this.data = Buffer.allocUnsafeSlow(Math.max(FIRST_BATCH_BYTES, Math.ceil(Math.min(used * 1.25, MAX_BATCH_BYTES))));
     this.meta = new Float64Array(Math.max(FIRST_BATCH_FRAMES, Math.ceil(count * 1.25)) * META_STRIDE);
     this.used = 0;
     this.count = 0;

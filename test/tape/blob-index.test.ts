@@ -21,8 +21,8 @@ describe('blob index', () => {
   });
 
   it('keeps ids and flags exact past 2^31 entries worth of id space', () => {
-    const ix = new BlobIndex() as unknown as { nextId: number } & BlobIndex;
-    ix.nextId = 2 ** 33 + 7;
+    const ix = new BlobIndex();
+    (ix as unknown as { nextId: number }).nextId = 2 ** 33 + 7;
     ix.put('big', true, HEAD, FLAG.large | FLAG.sse, 'json');
     expect(ix.checked('big', HEAD)).toEqual({ blob: 2 ** 33 + 7, flags: FLAG.large | FLAG.sse, mode: 'json' });
   });

@@ -38,7 +38,7 @@ describe('tape writer: bytes seen before', () => {
       expect(r.data.toString()).not.toContain('sk-live');
       expect(flagNames(r.flags)).toContain('redacted');
     }
-    expect(new Set(requests.map((r) => r.blob)).size).toBe(1);
+    expect(new Set(requests.map((r) => r.hash)).size).toBe(1);
   });
 
   it('the same bytes as another kind are checked as that kind; a repeated hello is redacted every time', async () => {
@@ -56,7 +56,7 @@ describe('tape writer: bytes seen before', () => {
     expect(frames.map((f) => flagNames(f.flags).join('+'))).toEqual(['', 'binary', '', 'redacted', 'redacted', 'notJson', 'notJson']);
     expect(frames[3].data.toString()).toBe(frames[4].data.toString());
     expect(frames[3].data.toString()).toContain('[arcp-redacted:1]');
-    expect(new Set(frames.slice(0, 3).map((f) => f.blob)).size).toBe(1);
+    expect(new Set(frames.slice(0, 3).map((f) => f.hash)).size).toBe(1);
     expect(summary.blobs).toBe(3);
   });
 
