@@ -2,6 +2,7 @@
 //   ws-stream N        sends N distinct job.event frames to each client that connects
 //   ws-echo            echoes every message
 //   ws-relay URL       naive WebSocket relay: forward each message, nothing else (the baseline)
+//   ws-relay-coalescing URL   the same, forwarding like arcp record: no UTF-8 check, a write per read
 //   http-upstream      GET /json → 2 KiB JSON; GET /sse → 100 SSE events
 //   http-relay URL     undici forwarding proxy: stream request and response through (the baseline)
 import { createServer } from 'node:http';
@@ -33,14 +34,36 @@ if (role === 'ws-stream') {
   const wss = await listenWs();
   wss.on('connection', (s) => s.on('message', (d, binary) => s.send(d, { binary })));
   ready(`ws://127.0.0.1:${wss.address().port}`);
-} else if (role === 'ws-relay') {
-  const wss = await listenWs();
+} else if (role === 'ws-relay' || role === 'ws-relay-coalescing') {
+  // The coalescing relay forwards the way `arcp record` does (no UTF-8 check; first message of a
+  // read at once, the rest of the read in one write): comparing with it isolates recording's cost.
+  const same = role === 'ws-relay-coalescing' ? { skipUTF8Validation: true } : {};
+  const wss = await listenWs(same);
+  const forward = (to) => {
+    if (role === 'ws-relay') return (d, b) => to.send(d, { binary: b });
+    let inTick = false;
+    let corked = false;
+    return (d, b) => {
+      if (!inTick) {
+        inTick = true;
+        process.nextTick(() => {
+          inTick = false;
+          if (corked) to._socket.uncork();
+          corked = false;
+        });
+      } else if (!corked) {
+        corked = true;
+        to._socket.cork();
+      }
+      to.send(d, { binary: b });
+    };
+  };
   wss.on('connection', (client) => {
-    const up = new WebSocket(arg, { perMessageDeflate: false });
+    const up = new WebSocket(arg, { perMessageDeflate: false, ...same });
     const early = [];
     up.on('open', () => early.splice(0).forEach(([d, b]) => up.send(d, { binary: b })));
     client.on('message', (d, b) => (up.readyState === 1 ? up.send(d, { binary: b }) : early.push([d, b])));
-    up.on('message', (d, b) => client.send(d, { binary: b }));
+    up.on('message', forward(client));
     client.on('close', () => up.close());
     up.on('close', () => client.close());
   });

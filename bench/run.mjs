@@ -23,5 +23,5 @@ try {
 console.log(`\n${'benchmark'.padEnd(52)} ${'direct'.padStart(10)} ${'baseline'.padStart(10)} ${'arcp'.padStart(10)}  ${'ratio'.padStart(6)}  target`);
 for (const r of rows) {
   const cells = [r.direct, r.relay, r.record].map((v) => (v === undefined ? '' : fmt(v, r.unit)).padStart(10));
-  console.log(`${r.name.padEnd(52)} ${cells.join(' ')}  ${(r.ratio === undefined ? '' : r.ratio.toFixed(2)).padStart(6)}  ${r.target} ${r.ok ? 'met' : 'NOT MET'} (${r.unit})`);
+  console.log(`${r.name.padEnd(52)} ${cells.join(' ')}  ${(r.ratio === undefined ? '' : r.ratio.toFixed(2)).padStart(6)}  ${r.target}${r.ok === undefined ? '' : r.ok ? ' met' : ' NOT MET'} (${r.unit})`);
 }
