@@ -113,11 +113,13 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
     }
   }
   let controller: Dispatcher.DispatchController | undefined;
-  /** Body chunks parsed from one read, sent on as one write at the end of the tick. */
+  /** Body chunks parsed from one read: recorded each with its boundary, sent on as one write at the end of the tick. */
   let pending: Buffer[] = [];
+  let arrivedAt = 0;
   const send = () => {
     if (!pending.length) return;
     const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    writer.chunks(ch, 's2c', 'http.response.body', pending, data, arrivedAt);
     pending = [];
     if (!res.write(data)) {
       controller?.pause();
@@ -141,17 +143,20 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
         res.writeHead(status, statusMessage || undefined, forwardable(pairs));
       },
       onResponseData(_c, chunk) {
-        writer.frame(ch, 's2c', 'http.response.body', chunk);
-        // The tape keeps each chunk with its own boundary and time; the client gets what one
-        // read delivered as one write, at the end of this tick: no chunk waits for a later one.
-        if (pending.push(chunk) === 1) process.nextTick(send);
+        // The client gets what one read delivered as one write, at the end of this tick: no
+        // chunk waits for a later one.
+        if (pending.push(chunk) === 1) {
+          arrivedAt = performance.now();
+          process.nextTick(send);
+        }
       },
       onResponseEnd() {
-        writer.event(ch, 'meta', 'transport.close', {});
         send();
+        writer.event(ch, 'meta', 'transport.close', {});
         res.end();
       },
       onResponseError(_c, err) {
+        send(); // what arrived before the failure is recorded and passed on
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
         const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}`;
         o.onWarning?.(`${method} ${url}: ${message}`);

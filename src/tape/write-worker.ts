@@ -86,6 +86,7 @@ interface Segment {
   seq: number;
   channel: number;
   dir: string;
+  dirCode: number;
   kindCode: number;
   mono: number;
   wall: number;
@@ -104,6 +105,8 @@ interface Segment {
 }
 const SEGMENT_MAX = 1024 * 1024;
 const openSegments = new Map<number, Segment>();
+/** The segment last added to: consecutive chunks of one exchange skip the map lookup. */
+let lastSegment: Segment | undefined;
 /**
  * Rows written but not yet fingerprinted (seq, channel, dir, kind, hash, five values a row):
  * the fingerprint goes in seq order, and open segments hold seqs back.
@@ -112,13 +115,9 @@ let unprinted: (number | string)[] = [];
 
 /** One frame of a batch: its bytes are `batch[off, off + len)`. */
 function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, part: number, batch: Buffer, off: number, len: number): void {
-  const kind = FRAME_KINDS[kindCode];
-  const dir = DIRECTIONS[dirCode];
-  const mono = Math.round(monoUs);
-  const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
-  const seg = openSegments.get(channel);
-  const body = isBodyKind(kind);
-  if (seg && body && seg.kindCode === kindCode && seg.dir === dir && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX))) {
+  // The common case first, kept cheap: the next chunk of the body row being gathered.
+  const seg = lastSegment?.channel === channel ? lastSegment : openSegments.get(channel);
+  if (seg && seg.kindCode === kindCode && seg.dirCode === dirCode && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX))) {
     if (seg.run === batch && seg.runEnd === off) seg.runEnd += len;
     else {
       endRun(seg);
@@ -127,14 +126,19 @@ function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: nu
       seg.runEnd = off + len;
     }
     seg.sizes.push(len);
-    seg.monos.push(mono);
+    seg.monos.push(Math.round(monoUs));
     seg.size += len;
+    lastSegment = seg;
     return;
   }
   if (seg) closeSegment(seg);
-  if (body) {
+  const mono = Math.round(monoUs);
+  const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
+  const dir = DIRECTIONS[dirCode];
+  if (isBodyKind(FRAME_KINDS[kindCode])) {
     const explicit = part === PART.first;
-    openSegments.set(channel, { seq: ++seq, channel, dir, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit });
+    lastSegment = { seq: ++seq, channel, dir, dirCode, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit };
+    openSegments.set(channel, lastSegment);
   } else frameRow(++seq, channel, dir, kindCode, mono, wall, batch.subarray(off, off + len));
 }
 
@@ -160,6 +164,7 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
 /** A body row is redacted and flagged as a whole when it closes; a row of bytes seen before in the same mode is not looked at again. */
 function closeSegment(s: Segment): void {
   openSegments.delete(s.channel);
+  if (lastSegment === s) lastSegment = undefined;
   endRun(s);
   const kind = FRAME_KINDS[s.kindCode];
   const mode = bodyMode.get(kind === 'http.response.body' ? s.channel : -s.channel) ?? 'opaque';

@@ -126,23 +126,43 @@ export class TapeWriter extends EventEmitter {
   frame(channel: number, dir: Direction, kind: FrameKind, data: Buffer | string, at?: FrameAt): void {
     if (this.closing) return;
     const len = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    this.append(data, len);
+    this.entry(channel, DIR_CODE[dir], KIND_CODE[kind], at ? at.monoUs : (performance.now() - this.t0) * 1000, at ? at.wallMs : NaN, at?.part ? PART[at.part] : PART.auto, len);
+    if (this.used >= MAX_BATCH_BYTES) this.flush();
+  }
+
+  /**
+   * Body chunks that came in one read, at `arrivedAt` (a `performance.now()`): their bytes are
+   * `whole`, copied once; each chunk keeps its own boundary.
+   */
+  chunks(channel: number, dir: Direction, kind: FrameKind, chunks: Buffer[], whole: Buffer, arrivedAt: number): void {
+    if (this.closing) return;
+    this.append(whole, whole.length);
+    const mono = (arrivedAt - this.t0) * 1000;
+    for (const c of chunks) this.entry(channel, DIR_CODE[dir], KIND_CODE[kind], mono, NaN, PART.auto, c.length);
+    if (this.used >= MAX_BATCH_BYTES) this.flush();
+  }
+
+  private append(data: Buffer | string, len: number): void {
     if (this.used + len > this.data.length) this.grow(len);
     if (typeof data === 'string') this.data.write(data, this.used, len, 'utf8');
     else this.data.set(data, this.used); // Buffer#copy builds a view per call; set() does not
     this.used += len;
+    this.bytes += len;
+  }
+
+  private entry(channel: number, dir: number, kind: number, monoUs: number, wallMs: number, part: number, len: number): void {
     if ((this.count + 1) * META_STRIDE > this.meta.length) this.growMeta();
     const m = this.meta;
     const i = this.count++ * META_STRIDE;
     m[i] = channel;
-    m[i + 1] = DIR_CODE[dir];
-    m[i + 2] = KIND_CODE[kind];
-    m[i + 3] = at ? at.monoUs : (performance.now() - this.t0) * 1000;
-    m[i + 4] = at ? at.wallMs : NaN;
-    m[i + 5] = at?.part ? PART[at.part] : PART.auto;
+    m[i + 1] = dir;
+    m[i + 2] = kind;
+    m[i + 3] = monoUs;
+    m[i + 4] = wallMs;
+    m[i + 5] = part;
     m[i + 6] = len;
     this.frames++;
-    this.bytes += len;
-    if (this.used >= MAX_BATCH_BYTES) this.flush();
   }
 
   /** Room for `len` more bytes: a full batch goes to the worker, a small one moves to a bigger buffer. */
