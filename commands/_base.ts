@@ -27,4 +27,26 @@ export abstract class ArcpCommand extends Command {
   protected emitJson(value: unknown): void {
     process.stdout.write(JSON.stringify(value) + '\n');
   }
+
+  /**
+   * A progress line on stderr once a second, only when stderr is a terminal and `enabled`.
+   * `frames()` reads the count so far; `line` renders it with the rate since the last line.
+   * Returns what stops the ticker and clears the line.
+   */
+  protected progress(enabled: boolean, frames: () => number, line: (perSec: number) => string): () => void {
+    const err = process.stderr;
+    if (!err.isTTY || !enabled) return () => undefined;
+    let last = { t: performance.now(), frames: frames() };
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const n = frames();
+      err.write(`\r\u001b[2K${line(((n - last.frames) * 1000) / (now - last.t))}`);
+      last = { t: now, frames: n };
+    }, 1000);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      err.write('\r\u001b[2K');
+    };
+  }
 }

@@ -66,22 +66,13 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
       if (rec.addresses.http) out.write(`ARCP_HTTP_URL=${rec.addresses.http}\n`);
       err.write(`${c.dim(`recording to ${rec.tape}; Ctrl-C to stop`)}\n`);
     }
-    let last = { t: performance.now(), frames: 0 };
-    const tty = Boolean(err.isTTY) && !flags.quiet;
-    const progress = setInterval(() => {
-      const s = rec.stats();
-      const now = performance.now();
-      const line = progressLine(s, ((s.frames - last.frames) * 1000) / (now - last.t), c);
-      last = { t: now, frames: s.frames };
-      if (tty) err.write(`\r\u001b[2K${line}`);
-    }, 1000);
+    const stopProgress = this.progress(!flags.quiet, () => rec.stats().frames, (perSec) => progressLine(rec.stats(), perSec, c));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
       void rec.done.then(resolve);
     });
-    clearInterval(progress);
-    if (tty) err.write('\r\u001b[2K');
+    stopProgress();
     const summary = await rec.stop();
     if (flags.json) out.write(JSON.stringify(summary) + '\n');
     else err.write(summaryLines(summary, c).join('\n') + '\n');

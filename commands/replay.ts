@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { replay } from '../src/replay/replay.js';
-import { reportLines } from '../src/render/replay.js';
+import { progressLine, reportLines } from '../src/render/replay.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -51,6 +51,8 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     const { args, flags } = await this.parse(Replay);
     const command = this.commandAfterDashes();
     const out = flags.stdio ? process.stderr : process.stdout;
+    const progress = { frames: 0, total: 0 };
+    const stopProgress = this.progress(!flags.json, () => progress.frames, (perSec) => progressLine(progress, perSec, styleFor(process.stderr)));
     const report = await replay(
       {
         tape: args.tape,
@@ -66,6 +68,7 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
         speed: flags.speed,
         faults: flags.fault,
         timeoutSec: flags.timeout,
+        progress,
       },
       (addresses) => {
         if (flags.json) return;
@@ -76,9 +79,10 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
         process.once('SIGINT', r);
         process.once('SIGTERM', r);
       }),
-    );
+    ).finally(stopProgress);
     if (flags.json) out.write(JSON.stringify(report) + '\n');
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');
     if (!report.ok) this.exit(1);
   }
 }
+

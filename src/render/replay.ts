@@ -46,3 +46,9 @@ export function reportLines(r: ReplayReport, c: ChalkInstance): string[] {
   } else lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
   return lines;
 }
+
+/** One progress line while a replay runs: frames played of the tape's, and frames/s since the last line. */
+export function progressLine(p: { frames: number; total: number }, framesPerSec: number, c: ChalkInstance): string {
+  const pct = p.total ? ` (${Math.floor((100 * p.frames) / p.total)} %)` : '';
+  return c.dim(`replaying: ${p.frames.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} frames${pct} · ${Math.round(framesPerSec).toLocaleString('en-US')} frames/s`);
+}

@@ -11,7 +11,7 @@ import { closeOf, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js'
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { clip, type Divergence, type ReplayReport } from './report.js';
-import { ChannelScript } from './script.js';
+import { ChannelScript, type ReplayProgress } from './script.js';
 import { Volatility, type VolatileRules } from './volatile.js';
 
 export interface DriveOptions {
@@ -25,6 +25,8 @@ export interface DriveOptions {
   volatile?: VolatileRules;
   timeoutMs?: number;
   keepGoing?: boolean;
+  /** Counts the frames played, for a progress line. */
+  progress?: ReplayProgress;
 }
 
 class Stop extends Error {}
@@ -47,7 +49,7 @@ export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
   const outcome = new Outcome(o.tape, 'client', ids);
   const scripts: ChannelScript[] = [];
   for (const ch of channels) {
-    const script = new ChannelScript(o.tape, ch);
+    const script = new ChannelScript(o.tape, ch, o.progress);
     scripts.push(script);
     let t: Transport;
     try {

@@ -1,8 +1,10 @@
 import { ToolError } from '../errors.js';
+import { TapeReader } from '../tape/reader.js';
 import { pointerTokens } from '../tape/redact.js';
 import { driveReplay } from './driver.js';
 import { parseFault } from './faults.js';
 import type { ReplayReport } from './report.js';
+import type { ReplayProgress } from './script.js';
 import { serveReplay } from './serve.js';
 import type { VolatileRules } from './volatile.js';
 
@@ -20,6 +22,8 @@ export interface ReplayOptions {
   speed?: string;
   faults?: string[];
   timeoutSec?: number;
+  /** Filled in as the replay goes (frames played, of the tape's total), for a progress line. */
+  progress?: ReplayProgress;
 }
 
 /**
@@ -45,7 +49,8 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
   const faults = (o.faults ?? []).map(parseFault);
   if (faults.length && !asRuntime) throw new ToolError('E_USAGE', '--fault applies when replaying as the runtime (--listen or --stdio)', 'see arcp replay --help');
   const timeoutMs = (o.timeoutSec ?? 10) * 1000;
-  if (asClient) return driveReplay({ tape: o.tape, target: o.target, command: o.command, token: o.token, volatile: o.volatile, timeoutMs, keepGoing: o.keepGoing });
+  if (o.progress) o.progress.total = frameCount(o.tape);
+  if (asClient) return driveReplay({ tape: o.tape, target: o.target, command: o.command, token: o.token, volatile: o.volatile, timeoutMs, keepGoing: o.keepGoing, progress: o.progress });
   const serving = await serveReplay({
     tape: o.tape,
     listen: o.listen,
@@ -57,7 +62,17 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
     faults,
     timeoutMs,
     keepGoing: o.keepGoing,
+    progress: o.progress,
   });
   onListening(serving.addresses);
   return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
+}
+
+function frameCount(path: string): number {
+  const t = TapeReader.open(path);
+  try {
+    return t.frameCount();
+  } finally {
+    t.close();
+  }
 }

@@ -5,6 +5,12 @@ import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import type { ContextFrame } from './report.js';
 import { SeqSet } from './seq-set.js';
 
+/** How far a replay has got, for a progress line: frames gone through, of the tape's `total`. */
+export interface ReplayProgress {
+  frames: number;
+  total: number;
+}
+
 /**
  * One recorded channel as a script to play: its frames in order, read lazily from the tape
  * (each script has its own connection, so memory stays flat however long the tape).
@@ -22,6 +28,7 @@ export class ChannelScript {
   constructor(
     readonly path: string,
     readonly channel: ChannelRow,
+    private readonly progress?: ReplayProgress,
   ) {
     this.reader = TapeReader.open(path);
     this.it = this.reader.frames({ channel: channel.id });
@@ -43,6 +50,7 @@ export class ChannelScript {
       this.buffered.shift();
       this.consumed.add(f.seq);
       this.fingerprint.add(f.channel, f.dir, f.kind, f.hash);
+      if (this.progress) this.progress.frames++;
     }
     return f;
   }

@@ -9,7 +9,7 @@ import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { Player, type PlayOptions } from './player.js';
 import type { ReplayReport } from './report.js';
-import { ChannelScript } from './script.js';
+import { ChannelScript, type ReplayProgress } from './script.js';
 import { Volatility, type VolatileRules } from './volatile.js';
 
 export interface ServeReplayOptions {
@@ -26,6 +26,8 @@ export interface ServeReplayOptions {
   faults?: Fault[];
   timeoutMs?: number;
   keepGoing?: boolean;
+  /** Counts the frames played, for a progress line. */
+  progress?: ReplayProgress;
 }
 
 export interface ServingReplay {
@@ -82,7 +84,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       maybeFinish();
       return;
     }
-    const script = new ChannelScript(o.tape, next);
+    const script = new ChannelScript(o.tape, next, o.progress);
     scripts.push(script);
     const p = new Player(script, t, play).done.then(() => {
       pendingChannels--;
