@@ -85,4 +85,3 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     if (!report.ok) this.exit(1);
   }
 }
-
