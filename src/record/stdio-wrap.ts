@@ -41,8 +41,8 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     });
   });
   writer.event(ch, 'meta', 'transport.open', { pid: child.pid });
-  const up = new LineSplitter((line) => writer.frame(ch, 'c2s', 'stdio.line', line));
-  const down = new LineSplitter((line) => writer.frame(ch, 's2c', 'stdio.line', line));
+  const up = new LineSplitter((line) => writer.frame(ch, 'c2s', 'stdio.line', line), true);
+  const down = new LineSplitter((line) => writer.frame(ch, 's2c', 'stdio.line', line), true);
 
   const onInput = (chunk: Buffer) => {
     if (!child.stdin.write(chunk)) {

@@ -53,7 +53,7 @@ export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
     scripts.push(script);
     let t: Transport;
     try {
-      t = o.command?.length ? spawnStdio(o.command[0], o.command.slice(1)) : await connectWebSocket(o.target!, { skipUTF8Validation: true });
+      t = o.command?.length ? spawnStdio(o.command[0], o.command.slice(1)).keepEmptyLines() : await connectWebSocket(o.target!, { skipUTF8Validation: true });
     } catch (e) {
       throw new ToolError('E_CONNECT', `cannot reach ${o.target ?? o.command!.join(' ')}: ${(e as Error).message}`, 'is the runtime running? start one with `arcp serve`');
     }

@@ -95,7 +95,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
 
   let listener: WsListener | undefined;
   if (o.listen) listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
-  if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false));
+  if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false).keepEmptyLines());
   let http: Awaited<ReturnType<typeof startHttpPlayer>> | undefined;
   if (o.http) {
     http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, vol), o.http.host ?? '127.0.0.1', o.http.port ?? 0, {

@@ -1,9 +1,16 @@
 const NL = 0x0a;
 
-/** Splits a byte stream into lines (without their `\n`), keeping each line's bytes exact. */
+/**
+ * Splits a byte stream into lines (without their `\n`), keeping each line's bytes exact.
+ * Empty lines are skipped unless `keepEmpty`: a runtime or client ignores them, a recording
+ * or a replay must keep them to stay byte-exact.
+ */
 export class LineSplitter {
   private carry: Buffer[] = [];
-  constructor(private readonly onLine: (line: Buffer) => void) {}
+  constructor(
+    private readonly onLine: (line: Buffer) => void,
+    public keepEmpty = false,
+  ) {}
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -12,7 +19,7 @@ export class LineSplitter {
       const piece = chunk.subarray(start, nl);
       const line = this.carry.length ? Buffer.concat([...this.carry, piece]) : Buffer.from(piece);
       this.carry = [];
-      if (line.length > 0) this.onLine(line);
+      if (line.length > 0 || this.keepEmpty) this.onLine(line);
       start = nl + 1;
       nl = chunk.indexOf(NL, start);
     }

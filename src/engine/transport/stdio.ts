@@ -26,6 +26,11 @@ export class StdioTransport extends BaseTransport {
     child?.on('close', (code, signal) => this.emitClose({ code: code ?? undefined, reason: signal ?? 'exit' }));
     child?.on('error', (e) => this.emitClose({ error: e.message }));
   }
+  /** Empty lines become frames too: for replays, which must answer line for line. */
+  keepEmptyLines(): this {
+    this.lines.keepEmpty = true;
+    return this;
+  }
   send(data: string | Buffer): void {
     if (this.closed || this.output.destroyed || this.output.writableEnded) return;
     this.output.write(typeof data === 'string' ? data + '\n' : Buffer.concat([data, Buffer.from('\n')]));
