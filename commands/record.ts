@@ -24,6 +24,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
     { description: 'Proxy a WebSocket runtime', command: '<%= config.bin %> record --upstream ws://127.0.0.1:7777 --tape tapes/run.tape' },
     { description: 'Wrap a stdio runtime (the client spawns this instead of the runtime)', command: '<%= config.bin %> record --tape tapes/stdio.tape -- arcp serve --stdio --token tok=alice' },
     { description: 'Record the LLM calls too, SSE included, into the same tape', command: '<%= config.bin %> record --upstream ws://127.0.0.1:7777 --http /openai=https://api.openai.com/v1 --http-port 8080' },
+    { description: 'Proxy a TLS runtime whose certificate comes from a private CA', command: 'NODE_EXTRA_CA_CERTS=ca.pem <%= config.bin %> record --upstream wss://runtime.internal:443/arcp' },
     { description: 'Extra redaction rules', command: "<%= config.bin %> record --upstream ws://127.0.0.1:7777 --redact-pointer /payload/input/api_key --redact-regex 'sk-[A-Za-z0-9]{20,}'" },
   ];
   static override flags = {

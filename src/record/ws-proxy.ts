@@ -23,6 +23,9 @@ const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
 
+/** TLS verification failures: the upstream answered, but with a certificate this process does not trust. */
+const untrusted = (e: Error): boolean => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test((e as NodeJS.ErrnoException).code ?? '');
+
 /** Close codes a peer may send (RFC 6455 §7.4): others are reported but cannot be forwarded as such. */
 const sendable = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
 
@@ -72,7 +75,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
       up.terminate();
     });
     up.once('error', (e) => {
-      if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}`);
+      if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}${untrusted(e) ? ' (set NODE_EXTRA_CA_CERTS=<ca.pem> to trust a private CA)' : ''}`);
     });
     socket.once('error', () => up.terminate());
     up.once('open', () => {
