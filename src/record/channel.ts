@@ -16,6 +16,10 @@ export interface RecordChannel {
   close(): Promise<void>;
 }
 
+/** For a TLS verification failure (the upstream answered with a certificate we do not trust): how to trust it. */
+export const trustHint = (code: string | undefined): string =>
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code ?? '') ? ' (set NODE_EXTRA_CA_CERTS=<ca.pem> to trust a private CA)' : '';
+
 /** Header pairs from Node's flat rawHeaders list. */
 export function headerPairs(raw: (string | Buffer)[]): [string, string][] {
   const out: [string, string][] = [];

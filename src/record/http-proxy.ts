@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, listen, type RecordChannel } from './channel.js';
+import { forwardable, headerPairs, listen, trustHint, type RecordChannel } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -158,7 +158,7 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
       onResponseError(_c, err) {
         send(); // what arrived before the failure is recorded and passed on
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
-        const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}`;
+        const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}${trustHint(cause)}`;
         o.onWarning?.(`${method} ${url}: ${message}`);
         fail(502, message);
       },

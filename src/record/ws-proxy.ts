@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { headerPairs, listen, type RecordChannel } from './channel.js';
+import { headerPairs, listen, trustHint, type RecordChannel } from './channel.js';
 
 export interface WsProxyOptions {
   upstream: string;
@@ -22,9 +22,6 @@ const PAUSE_AT = 8 * 1024 * 1024;
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
-
-/** TLS verification failures: the upstream answered, but with a certificate this process does not trust. */
-const untrusted = (e: Error): boolean => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test((e as NodeJS.ErrnoException).code ?? '');
 
 /** Close codes a peer may send (RFC 6455 §7.4): others are reported but cannot be forwarded as such. */
 const sendable = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
@@ -75,7 +72,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
       up.terminate();
     });
     up.once('error', (e) => {
-      if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}${untrusted(e) ? ' (set NODE_EXTRA_CA_CERTS=<ca.pem> to trust a private CA)' : ''}`);
+      if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}${trustHint((e as NodeJS.ErrnoException).code)}`);
     });
     socket.once('error', () => up.terminate());
     up.once('open', () => {
