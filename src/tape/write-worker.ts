@@ -156,6 +156,12 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
   // Request bodies are keyed by the negated channel id, so both directions keep their own mode.
   if (kind === 'http.request') bodyMode.set(-channel, c.mode ?? 'opaque');
   else if (kind === 'http.response') bodyMode.set(channel, c.mode ?? 'opaque');
+  else if (kind === 'transport.close' || kind === 'transport.error') {
+    // The exchange is over (its body rows closed before this row): forget its modes, or a
+    // long recording's map grows by two entries an exchange.
+    bodyMode.delete(channel);
+    bodyMode.delete(-channel);
+  }
   const hash = c.data === raw ? rawHash : sha256hex(c.data);
   const blob = store(hash, c.data, c.data === raw, kindCode, c.flags, c.mode);
   writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, c.data.length, c.flags, null);
