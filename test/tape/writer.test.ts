@@ -24,6 +24,7 @@ describe('tape writer: bytes seen before', () => {
         w.event(ch, 's2c', 'http.response', sseHead);
         w.frame(ch, 's2c', 'http.response.body', event);
         w.frame(ch, 's2c', 'http.response.body', 'data: [DONE]\n\n');
+        w.event(ch, 'meta', 'transport.close', {}); // the exchange ends: its modes are forgotten
       }
     });
     const bodies = frames.filter((f) => f.kind === 'http.response.body');
