@@ -85,7 +85,6 @@ function addChannel(c: ChannelOp): void {
 interface Segment {
   seq: number;
   channel: number;
-  dir: string;
   dirCode: number;
   kindCode: number;
   mono: number;
@@ -134,12 +133,11 @@ function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: nu
   if (seg) closeSegment(seg);
   const mono = Math.round(monoUs);
   const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
-  const dir = DIRECTIONS[dirCode];
   if (isBodyKind(FRAME_KINDS[kindCode])) {
     const explicit = part === PART.first;
-    lastSegment = { seq: ++seq, channel, dir, dirCode, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit };
+    lastSegment = { seq: ++seq, channel, dirCode, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit };
     openSegments.set(channel, lastSegment);
-  } else frameRow(++seq, channel, dir, kindCode, mono, wall, batch.subarray(off, off + len));
+  } else frameRow(++seq, channel, DIRECTIONS[dirCode], kindCode, mono, wall, batch.subarray(off, off + len));
 }
 
 function endRun(s: Segment): void {
@@ -187,7 +185,7 @@ function closeSegment(s: Segment): void {
   }
   if (s.sizes.some((n) => n >= LARGE_FRAME)) flags |= FLAG.large;
   const blob = store(hash, data, !redacted, s.kindCode, flags, mode);
-  writeRow(s.seq, s.channel, s.dir, kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
+  writeRow(s.seq, s.channel, DIRECTIONS[s.dirCode], kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
 }
 
 /** `[[size, mono_us], ...]`, written out directly: rows can have thousands of parts. */
