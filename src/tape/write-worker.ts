@@ -150,19 +150,22 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
   const kind = FRAME_KINDS[kindCode];
   const rawHash = sha256hex(raw);
   const seen = index.checked(rawHash, kindCode);
-  const c = seen ? { data: raw, flags: seen.flags, mode: seen.mode } : checkFrame(redactor, kind, raw);
+  const c = seen ? undefined : checkFrame(redactor, kind, raw);
+  const mode = seen ? seen.mode : c!.mode;
   // Request bodies are keyed by the negated channel id, so both directions keep their own mode.
-  if (kind === 'http.request') bodyMode.set(-channel, c.mode ?? 'opaque');
-  else if (kind === 'http.response') bodyMode.set(channel, c.mode ?? 'opaque');
+  if (kind === 'http.request') bodyMode.set(-channel, mode ?? 'opaque');
+  else if (kind === 'http.response') bodyMode.set(channel, mode ?? 'opaque');
   else if (kind === 'transport.close' || kind === 'transport.error') {
     // The exchange is over (its body rows closed before this row): forget its modes, or a
     // long recording's map grows by two entries an exchange.
     bodyMode.delete(channel);
     bodyMode.delete(-channel);
   }
-  const hash = c.data === raw ? rawHash : sha256hex(c.data);
-  const blob = store(hash, c.data, c.data === raw, kindCode, c.flags, c.mode);
-  writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, c.data.length, c.flags, null);
+  if (seen) return writeRow(rowSeq, channel, dir, kind, mono, wall, seen.blob, rawHash, raw.length, seen.flags, null);
+  const { data, flags } = c!;
+  const hash = data === raw ? rawHash : sha256hex(data);
+  const blob = store(hash, data, data === raw, kindCode, flags, mode);
+  writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, data.length, flags, null);
 }
 
 /** A body row is redacted and flagged as a whole when it closes; a row of bytes seen before in the same mode is not looked at again. */
@@ -176,7 +179,8 @@ function closeSegment(s: Segment): void {
   let hash = sha256hex(data);
   let flags = mode === 'sse' ? FLAG.sse : 0;
   const seen = index.checked(hash, s.kindCode);
-  const redacted = seen?.mode === mode ? undefined : redactBody(redactor, mode, data, s.sizes);
+  const known = seen?.mode === mode;
+  const redacted = known ? undefined : redactBody(redactor, mode, data, s.sizes);
   if (redacted) {
     flags |= FLAG.redacted;
     redacted.forEach((c, i) => (s.sizes[i] = c.length));
@@ -184,7 +188,7 @@ function closeSegment(s: Segment): void {
     hash = sha256hex(data);
   }
   if (s.sizes.some((n) => n >= LARGE_FRAME)) flags |= FLAG.large;
-  const blob = store(hash, data, !redacted, s.kindCode, flags, mode);
+  const blob = known ? seen.blob : store(hash, data, !redacted, s.kindCode, flags, mode);
   writeRow(s.seq, s.channel, DIRECTIONS[s.dirCode], kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
 }
 
