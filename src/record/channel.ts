@@ -46,3 +46,20 @@ export async function listen(server: Server, host = '127.0.0.1', port = 0): Prom
   const bound = (server.address() as AddressInfo).port;
   return `${host.includes(':') ? `[${host}]` : host}:${bound}`;
 }
+
+/**
+ * A proxy channel: `server` listens on host:port until `close()`; it is never done on its own.
+ * `active` reports live connections or exchanges in progress.
+ */
+export async function listeningChannel(mode: 'ws' | 'http', server: Server, at: { host?: string; port?: number }, active: () => number, close: () => Promise<void>): Promise<RecordChannel> {
+  const authority = await listen(server, at.host, at.port);
+  return {
+    mode,
+    address: `${mode}://${authority}`,
+    get active() {
+      return active();
+    },
+    done: new Promise<void>(() => undefined),
+    close,
+  };
+}

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, listen, trustHint, type RecordChannel } from './channel.js';
+import { forwardable, headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -60,23 +60,14 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
     exchange(writer, agent, o, req, res);
   });
   server.keepAliveTimeout = 10_000;
-  const authority = await listen(server, o.host, o.port);
-  return {
-    mode: 'http',
-    address: `http://${authority}`,
-    get active() {
-      return active;
-    },
-    done: new Promise<void>(() => undefined),
-    close: async () => {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      await agent.close();
-    },
-  };
+  return listeningChannel('http', server, o, () => active, async () => {
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    await agent.close();
+  });
 }
 
 function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: IncomingMessage, res: ServerResponse): void {

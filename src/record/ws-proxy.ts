@@ -4,7 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { headerPairs, listen, trustHint, type RecordChannel } from './channel.js';
+import { headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
 
 export interface WsProxyOptions {
   upstream: string;
@@ -95,28 +95,19 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     });
   });
 
-  const authority = await listen(server, o.host, o.port);
-  return {
-    mode: 'ws',
-    address: `ws://${authority}`,
-    get active() {
-      return active;
-    },
-    done: new Promise<void>(() => undefined),
-    close: async () => {
-      for (const s of sockets) if (s.readyState === WebSocket.OPEN) s.close(1001, 'recorder stopping');
-      const late = setTimeout(() => {
-        for (const s of sockets) s.terminate();
-      }, 1000);
-      await Promise.all([...pipes]);
-      clearTimeout(late);
-      wss.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
+  return listeningChannel('ws', server, o, () => active, async () => {
+    for (const s of sockets) if (s.readyState === WebSocket.OPEN) s.close(1001, 'recorder stopping');
+    const late = setTimeout(() => {
+      for (const s of sockets) s.terminate();
+    }, 1000);
+    await Promise.all([...pipes]);
+    clearTimeout(late);
+    wss.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  });
 }
 
 /** Forwards both ways; the first close is recorded as a ws.close frame from the side that sent it. */
