@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
-import { DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type TapeMeta } from './format.js';
+import { DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
 import { Redactor } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BlobIndex } from './blob-index.js';
@@ -150,9 +150,19 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
   const kind = FRAME_KINDS[kindCode];
   const rawHash = sha256hex(raw);
   const seen = index.checked(rawHash, kindCode);
-  const c = seen ? undefined : checkFrame(redactor, kind, raw);
-  const mode = seen ? seen.mode : c!.mode;
-  // Request bodies are keyed by the negated channel id, so both directions keep their own mode.
+  if (seen) {
+    trackBodyMode(kind, channel, seen.mode);
+    return writeRow(rowSeq, channel, dir, kind, mono, wall, seen.blob, rawHash, raw.length, seen.flags, null);
+  }
+  const { data, flags, mode } = checkFrame(redactor, kind, raw);
+  trackBodyMode(kind, channel, mode);
+  const hash = data === raw ? rawHash : sha256hex(data);
+  const blob = store(hash, data, data === raw, kindCode, flags, mode);
+  writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, data.length, flags, null);
+}
+
+/** An HTTP head sets how its body is read; request bodies are keyed by the negated channel id. */
+function trackBodyMode(kind: FrameKind, channel: number, mode: BodyMode | undefined): void {
   if (kind === 'http.request') bodyMode.set(-channel, mode ?? 'opaque');
   else if (kind === 'http.response') bodyMode.set(channel, mode ?? 'opaque');
   else if (kind === 'transport.close' || kind === 'transport.error') {
@@ -161,11 +171,6 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
     bodyMode.delete(channel);
     bodyMode.delete(-channel);
   }
-  if (seen) return writeRow(rowSeq, channel, dir, kind, mono, wall, seen.blob, rawHash, raw.length, seen.flags, null);
-  const { data, flags } = c!;
-  const hash = data === raw ? rawHash : sha256hex(data);
-  const blob = store(hash, data, data === raw, kindCode, flags, mode);
-  writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, data.length, flags, null);
 }
 
 /** A body row is redacted and flagged as a whole when it closes; a row of bytes seen before in the same mode is not looked at again. */
