@@ -11,6 +11,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { eventFrame } from './frames.mjs';
 
 const [role, arg] = process.argv.slice(2);
+// A clean exit on SIGINT, so `node --cpu-prof peers.mjs …` writes its profile.
+process.once('SIGINT', () => process.exit(0));
 const ready = (url) => process.stdout.write(url + '\n');
 const listenWs = (opts = {}) =>
   new Promise((resolve) => {

@@ -1,22 +1,19 @@
-import type { ChannelInfo, ChannelKind, TapeMeta } from './format.js';
+import type { TapeMeta } from './format.js';
 
 /** Messages between the TapeWriter and its worker thread. */
-export interface ChannelOp {
-  id: number;
-  kind: ChannelKind;
-  label: string;
-  openedMs: number;
-  info: ChannelInfo;
-}
-
 export type ToWorker =
   | { type: 'open'; path: string; meta: TapeMeta }
   /**
-   * `meta` holds 7 doubles for each of `frames` frames (channel, dir code, kind code, mono µs,
+   * `meta` holds 7 doubles for each of `entries` entries (channel, dir code, kind code, mono µs,
    * wall ms or NaN, part, length); `data` their `bytes` bytes back to back. `part`: see PART.
    * Both buffers may be longer than what is used.
+   *
+   * An entry of kind CHANNEL_OPEN registers a channel in line, before its first frame: channel
+   * id, channel-kind code in place of dir, the label's byte length in place of mono, opened
+   * at (wall ms); its bytes are the label, then the info as JSON. In line rather than as
+   * objects beside the batch, because cloning an object per HTTP exchange cost both threads.
    */
-  | { type: 'batch'; channels: ChannelOp[]; frames: number; meta: ArrayBuffer; data: ArrayBuffer; bytes: number }
+  | { type: 'batch'; entries: number; meta: ArrayBuffer; data: ArrayBuffer; bytes: number }
   | { type: 'close'; endedAt: string };
 
 export type FromWorker =
@@ -28,3 +25,5 @@ export type FromWorker =
 /** How a body chunk joins rows: the writer decides (live), or an import says (to rebuild rows exactly). */
 export const PART = { auto: 0, first: 1, next: 2 } as const;
 export const META_STRIDE = 7;
+/** The kind code of an in-line channel registration (frame kinds are 0…n). */
+export const CHANNEL_OPEN = -1;

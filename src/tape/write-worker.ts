@@ -1,13 +1,14 @@
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
-import { DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
+import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
 import { Redactor } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BlobIndex } from './blob-index.js';
+import { RecentHashes } from './recent-hashes.js';
 import { checkFrame, redactBody, type BodyMode } from './frame-check.js';
 import { BLOB_COLUMNS, CHANNEL_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
-import { META_STRIDE, PART, type ChannelOp, type ToWorker } from './write-protocol.js';
+import { CHANNEL_OPEN, META_STRIDE, PART, type ToWorker } from './write-protocol.js';
 
 /**
  * The tape writer's worker thread: everything the record hot path must not wait on.
@@ -19,6 +20,7 @@ let db: Database.Database;
 let redactor: Redactor;
 const fp = new Fingerprint();
 const index = new BlobIndex();
+const recent = new RecentHashes();
 /** Per HTTP channel: how its current response body is to be read (set by its head). */
 const bodyMode = new Map<number, BodyMode>();
 let frames: BatchInsert;
@@ -32,13 +34,13 @@ port.on('message', (m: ToWorker) => {
     if (m.type === 'open') open(m.path, m.meta);
     else if (m.type === 'batch') {
       db.transaction(() => {
-        for (const c of m.channels) addChannel(c);
-        const meta = new Float64Array(m.meta, 0, m.frames * META_STRIDE);
+        const meta = new Float64Array(m.meta, 0, m.entries * META_STRIDE);
         const data = Buffer.from(m.data, 0, m.bytes);
         let off = 0;
         for (let i = 0; i < meta.length; i += META_STRIDE) {
           const len = meta[i + 6];
-          addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data, off, len);
+          if (meta[i + 2] === CHANNEL_OPEN) addChannel(meta[i], meta[i + 1], meta[i + 4], data, off, meta[i + 3], len);
+          else addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data, off, len);
           off += len;
         }
         endBatch();
@@ -75,10 +77,16 @@ function open(path: string, meta: TapeMeta): void {
   port.postMessage({ type: 'ready' });
 }
 
-function addChannel(c: ChannelOp): void {
-  const info: ChannelInfo = { ...c.info };
-  if (info.headers && redactor.active) info.headers = redactor.headerPairs(info.headers).pairs;
-  channels.add(c.id, c.kind, c.label, Math.round(c.openedMs), JSON.stringify(info));
+/** A channel registered in line: its bytes are the label, then its info as JSON (see CHANNEL_OPEN). */
+function addChannel(id: number, kindCode: number, openedMs: number, batch: Buffer, off: number, labelLen: number, len: number): void {
+  let info = batch.toString('utf8', off + labelLen, off + len);
+  // Only WebSocket channels carry headers in their info; the rest go in as they came.
+  if (redactor.active && info.includes('"headers"')) {
+    const parsed = JSON.parse(info) as ChannelInfo;
+    if (parsed.headers) parsed.headers = redactor.headerPairs(parsed.headers).pairs;
+    info = JSON.stringify(parsed);
+  }
+  channels.add(id, CHANNEL_KINDS[kindCode], batch.toString('utf8', off, off + labelLen), Math.round(openedMs), info);
 }
 
 /** Body chunks of one exchange gathering into one row (one blob, one hash, one insert). */
@@ -148,7 +156,7 @@ function endRun(s: Segment): void {
 /** A frame of its own: checked (flags, redaction) unless the same bytes came before as the same kind. */
 function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number, mono: number, wall: number, raw: Buffer): void {
   const kind = FRAME_KINDS[kindCode];
-  const rawHash = sha256hex(raw);
+  const rawHash = recent.sha256(kindCode, raw);
   const seen = index.checked(rawHash, kindCode);
   if (seen) {
     trackBodyMode(kind, channel, seen.mode);
@@ -181,7 +189,7 @@ function closeSegment(s: Segment): void {
   const kind = FRAME_KINDS[s.kindCode];
   const mode = bodyMode.get(kind === 'http.response.body' ? s.channel : -s.channel) ?? 'opaque';
   let data = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces, s.size);
-  let hash = sha256hex(data);
+  let hash = recent.sha256(s.kindCode, data);
   let flags = mode === 'sse' ? FLAG.sse : 0;
   const seen = index.checked(hash, s.kindCode);
   const known = seen?.mode === mode;
@@ -225,6 +233,7 @@ function endBatch(final = false): void {
     if (final || !s.explicit) closeSegment(s);
     else endRun(s);
   }
+  recent.clear();
   channels.flush();
   blobs.flush();
   frames.flush();

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ToolError } from '../errors.js';
-import { DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
-import { META_STRIDE, PART, type ChannelOp, type FromWorker, type ToWorker } from './write-protocol.js';
+import { CHANNEL_KINDS, DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
+import { CHANNEL_OPEN, META_STRIDE, PART, type FromWorker, type ToWorker } from './write-protocol.js';
 import { TOOL_VERSION, workerUrl } from './paths.js';
 
 export interface TapeWriterOptions {
@@ -38,6 +38,7 @@ export interface TapeSummary {
 
 const DIR_CODE = Object.fromEntries(DIRECTIONS.map((d, i) => [d, i])) as Record<Direction, number>;
 const KIND_CODE = Object.fromEntries(FRAME_KINDS.map((k, i) => [k, i])) as Record<FrameKind, number>;
+const CHANNEL_KIND_CODE = Object.fromEntries(CHANNEL_KINDS.map((k, i) => [k, i])) as Record<ChannelKind, number>;
 const HIGH_WATER = 64 * 1024 * 1024;
 const LOW_WATER = 16 * 1024 * 1024;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
@@ -52,7 +53,6 @@ const FIRST_BATCH_FRAMES = 1024;
  */
 export class TapeWriter extends EventEmitter {
   private readonly worker: Worker;
-  private channelOps: ChannelOp[] = [];
   /** The batch being filled: frame bytes back to back, and META_STRIDE numbers a frame. */
   private data = Buffer.allocUnsafeSlow(FIRST_BATCH_BYTES);
   private used = 0;
@@ -111,7 +111,11 @@ export class TapeWriter extends EventEmitter {
   /** Registers a channel (a WebSocket connection, a stdio pipe pair, an HTTP exchange); returns its id. */
   channel(kind: ChannelKind, label: string, info: ChannelInfo = {}): number {
     const id = this.nextChannel++;
-    this.channelOps.push({ id, kind, label, openedMs: Date.now(), info });
+    if (this.closing) return id;
+    const text = label + JSON.stringify(info);
+    const len = Buffer.byteLength(text, 'utf8');
+    this.append(text, len);
+    this.entry(id, CHANNEL_KIND_CODE[kind], CHANNEL_OPEN, Buffer.byteLength(label, 'utf8'), Date.now(), 0, len);
     return id;
   }
 
@@ -127,6 +131,8 @@ export class TapeWriter extends EventEmitter {
     if (this.closing) return;
     const len = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
     this.append(data, len);
+    this.frames++;
+    this.bytes += len;
     this.entry(channel, DIR_CODE[dir], KIND_CODE[kind], at ? at.monoUs : (performance.now() - this.t0) * 1000, at ? at.wallMs : NaN, at?.part ? PART[at.part] : PART.auto, len);
     if (this.used >= MAX_BATCH_BYTES) this.flush();
   }
@@ -138,6 +144,8 @@ export class TapeWriter extends EventEmitter {
   chunks(channel: number, dir: Direction, kind: FrameKind, chunks: Buffer[], whole: Buffer, arrivedAt: number): void {
     if (this.closing) return;
     this.append(whole, whole.length);
+    this.frames += chunks.length;
+    this.bytes += whole.length;
     const mono = (arrivedAt - this.t0) * 1000;
     for (const c of chunks) this.entry(channel, DIR_CODE[dir], KIND_CODE[kind], mono, NaN, PART.auto, c.length);
     if (this.used >= MAX_BATCH_BYTES) this.flush();
@@ -148,7 +156,6 @@ export class TapeWriter extends EventEmitter {
     if (typeof data === 'string') this.data.write(data, this.used, len, 'utf8');
     else this.data.set(data, this.used); // Buffer#copy builds a view per call; set() does not
     this.used += len;
-    this.bytes += len;
   }
 
   private entry(channel: number, dir: number, kind: number, monoUs: number, wallMs: number, part: number, len: number): void {
@@ -162,7 +169,6 @@ export class TapeWriter extends EventEmitter {
     m[i + 4] = wallMs;
     m[i + 5] = part;
     m[i + 6] = len;
-    this.frames++;
   }
 
   /** Room for `len` more bytes: a full batch goes to the worker, a small one moves to a bigger buffer. */
@@ -187,12 +193,11 @@ export class TapeWriter extends EventEmitter {
 
   /** Hands the batch to the worker (the buffers move, nothing is copied) and starts a new one sized like it. */
   flush(): void {
-    if (this.count === 0 && this.channelOps.length === 0) return;
+    if (this.count === 0) return;
     const { data, meta, used, count } = this;
-    const msg: ToWorker = { type: 'batch', channels: this.channelOps, frames: count, meta: meta.buffer as ArrayBuffer, data: data.buffer as ArrayBuffer, bytes: used };
+    const msg: ToWorker = { type: 'batch', entries: count, meta: meta.buffer as ArrayBuffer, data: data.buffer as ArrayBuffer, bytes: used };
     this.worker.postMessage(msg, [msg.meta, msg.data]);
     this.inFlight += used;
-    this.channelOps = [];
     this.data = Buffer.allocUnsafeSlow(Math.max(FIRST_BATCH_BYTES, Math.ceil(Math.min(used * 1.25, MAX_BATCH_BYTES))));
     this.meta = new Float64Array(Math.max(FIRST_BATCH_FRAMES, Math.ceil(count * 1.25)) * META_STRIDE);
     this.used = 0;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { chunksOf, flagNames } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
+import { TapeReader } from '../../src/tape/reader.js';
 import { TapeWriter } from '../../src/tape/writer.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
@@ -76,5 +78,45 @@ describe('tape writer: bytes seen before', () => {
       [true, ''],
       [false, 'redacted'],
     ]);
+  });
+});
+
+describe('tape writer: channels and repeated bytes', () => {
+  it('registers channels in line with their frames: kind, label, info kept; headers in the info redacted', async () => {
+    const p = path('channels.tape');
+    const w = await TapeWriter.create({ path: p, commandLine: ['test'], redaction: defaultRules() });
+    const ws = w.channel('ws', 'ws#1 /arcp?naïve=ü', { url: '/arcp?naïve=ü', headers: [['authorization', 'Bearer sekrit-9'], ['x-trace', 't1']], subprotocols: ['arcp.v1'] });
+    w.frame(ws, 'c2s', 'ws.text', '{"a":1}');
+    w.flush(); // the next channel goes in a later batch
+    const http = w.channel('http', 'GET /headers-free', { url: '/headers-free', upstream: 'http://127.0.0.1:1', route: '/' });
+    w.event(http, 'meta', 'transport.close', {});
+    const stdio = w.channel('stdio', 'node agent.js');
+    await w.close();
+    const t = TapeReader.open(p);
+    try {
+      const rows = t.channels();
+      expect(rows.map((c) => [c.id, c.kind, c.label])).toEqual([
+        [ws, 'ws', 'ws#1 /arcp?naïve=ü'],
+        [http, 'http', 'GET /headers-free'],
+        [stdio, 'stdio', 'node agent.js'],
+      ]);
+      expect(rows[0].info.headers).toEqual([['authorization', '[arcp-redacted:1]'], ['x-trace', 't1']]);
+      expect(rows[0].info.subprotocols).toEqual(['arcp.v1']);
+      expect(rows[1].info).toEqual({ url: '/headers-free', upstream: 'http://127.0.0.1:1', route: '/' });
+      expect(rows[2].info).toEqual({});
+    } finally {
+      t.close();
+    }
+  });
+
+  it('bytes equal to the last frame of their kind share its blob; equal length, other bytes do not', async () => {
+    const { frames, summary } = await write('repeats.tape', (w) => {
+      const ch = w.channel('ws', 'ws#1');
+      for (const s of ['{"n":1}', '{"n":1}', '{"n":2}', '{"n":1}']) w.frame(ch, 's2c', 'ws.text', s);
+      w.frame(ch, 's2c', 'ws.binary', Buffer.from('{"n":2}')); // same bytes, other kind
+    });
+    expect(frames.map((f) => f.data.toString())).toEqual(['{"n":1}', '{"n":1}', '{"n":2}', '{"n":1}', '{"n":2}']);
+    for (const f of frames) expect(f.hash).toBe(createHash('sha256').update(f.data).digest('hex'));
+    expect(summary.blobs).toBe(2);
   });
 });
