@@ -63,3 +63,20 @@ export async function listeningChannel(mode: 'ws' | 'http', server: Server, at: 
     close,
   };
 }
+
+/**
+ * Keeps a source paused while anything asks it to wait (a full socket on the far side, a tape
+ * writer that fell behind) and resumes it when the last of them lets go.
+ */
+export class Holds {
+  private count = 0;
+  constructor(private readonly pause: () => void, private readonly resume: () => void) {}
+
+  /** Pauses the source until `until` calls its release. */
+  hold(until: (release: () => void) => void): void {
+    if (this.count++ === 0) this.pause();
+    until(() => {
+      if (--this.count === 0) this.resume();
+    });
+  }
+}

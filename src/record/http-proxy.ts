@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
+import { forwardable, headerPairs, Holds, listeningChannel, trustHint, type RecordChannel } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -101,9 +101,11 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
     for await (const chunk of req as AsyncIterable<Buffer>) {
       writer.frame(ch, 'c2s', 'http.request.body', chunk);
       yield chunk;
+      if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));
     }
   }
   let controller: Dispatcher.DispatchController | undefined;
+  const upstream = new Holds(() => controller?.pause(), () => controller?.resume());
   /** Body chunks parsed from one read: recorded each with its boundary, sent on as one write at the end of the tick. */
   let pending: Buffer[] = [];
   let arrivedAt = 0;
@@ -112,10 +114,8 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, req: In
     const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
     writer.chunks(ch, 's2c', 'http.response.body', pending, data, arrivedAt);
     pending = [];
-    if (!res.write(data)) {
-      controller?.pause();
-      res.once('drain', () => controller?.resume());
-    }
+    if (!res.write(data)) upstream.hold((release) => res.once('drain', release));
+    if (writer.congested) upstream.hold((release) => writer.afterDrain(release));
   };
   res.once('close', () => {
     if (!res.writableFinished) controller?.abort(new Error('client went away'));

@@ -21,6 +21,8 @@ export interface RecordOptions {
   redaction?: RedactionRules;
   commandLine?: string[];
   flushMs?: number;
+  /** Memory the tape writer may fall behind by before sources pause; 64 MiB by default. */
+  maxBacklogBytes?: number;
   /** Non-fatal trouble while recording (the tape writer failing): forwarding goes on. */
   onWarning?: (line: string) => void;
 }
@@ -29,6 +31,10 @@ export interface RecordStats {
   connections: number;
   frames: number;
   bytes: number;
+  /** The tape writer is behind: sources are paused until it catches up. */
+  tapeBehind: boolean;
+  /** How many times that happened. */
+  tapePauses: number;
 }
 
 export interface RecordSummary extends TapeSummary {
@@ -77,7 +83,7 @@ export async function record(o: RecordOptions): Promise<Recording> {
   if (!o.ws && !o.http && !o.stdio) throw new ToolError('E_USAGE', 'nothing to record', 'pass --upstream ws://…, --http PREFIX=URL, or -- <runtime command>');
   const tape = o.tape ?? defaultTapePath();
   mkdirSync(dirname(tape) || '.', { recursive: true });
-  const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs });
+  const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs, maxBacklogBytes: o.maxBacklogBytes });
   writer.on('error', (e: Error) => o.onWarning?.(`tape ${tape}: ${e.message}; traffic still flows, frames from here on may be missing`));
   const channels: RecordChannel[] = [];
   const addresses: Recording['addresses'] = {};
@@ -108,7 +114,7 @@ export async function record(o: RecordOptions): Promise<Recording> {
   return {
     tape,
     addresses,
-    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes }),
+    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions }),
     done: stdio ? stdio.done : new Promise<void>(() => undefined),
     stop: () =>
       (stopping ??= (async () => {

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { LineSplitter } from '../engine/transport/lines.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import type { RecordChannel } from './channel.js';
+import { Holds, type RecordChannel } from './channel.js';
 
 export interface StdioWrapOptions {
   command: string[];
@@ -44,12 +44,12 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
   const up = new LineSplitter((line) => writer.frame(ch, 'c2s', 'stdio.line', line), true);
   const down = new LineSplitter((line) => writer.frame(ch, 's2c', 'stdio.line', line), true);
 
+  const inputHolds = new Holds(() => input.pause(), () => input.resume());
+  const outputHolds = new Holds(() => child.stdout.pause(), () => child.stdout.resume());
   const onInput = (chunk: Buffer) => {
-    if (!child.stdin.write(chunk)) {
-      input.pause();
-      child.stdin.once('drain', () => input.resume());
-    }
+    if (!child.stdin.write(chunk)) inputHolds.hold((release) => child.stdin.once('drain', release));
     up.push(chunk);
+    if (writer.congested) inputHolds.hold((release) => writer.afterDrain(release));
   };
   input.on('data', onInput);
   input.once('end', () => {
@@ -58,11 +58,9 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
   });
   child.stdin.on('error', () => undefined); // the child closed its stdin; its exit is what we report
   child.stdout.on('data', (chunk: Buffer) => {
-    if (!output.write(chunk)) {
-      child.stdout.pause();
-      output.once('drain', () => child.stdout.resume());
-    }
+    if (!output.write(chunk)) outputHolds.hold((release) => output.once('drain', release));
     down.push(chunk);
+    if (writer.congested) outputHolds.hold((release) => writer.afterDrain(release));
   });
   child.stdout.once('end', () => down.end());
 

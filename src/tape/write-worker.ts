@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
@@ -54,7 +56,26 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
+/**
+ * The writer is background work. On Linux, where each thread has its own nice value, the worker
+ * runs at nice 10: on busy cores the forwarding thread and the peers it waits on come first,
+ * and the worker still gets about a tenth of a core against one busy thread (the writer's
+ * backlog limit pauses sources if that is not enough). At nice 0 it took its full share from
+ * the proxy's critical path: see bench/README.md. Elsewhere setPriority would renice the
+ * whole process, so it is left alone.
+ */
+const WORKER_NICE = 10;
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (tid > 0 && tid !== process.pid) setPriority(tid, WORKER_NICE);
+  } catch {
+    // not Linux, or not allowed: normal priority
+  }
+}
+
 function open(path: string, meta: TapeMeta): void {
+  lowerPriority();
   db = new Database(path);
   db.pragma('page_size = 16384');
   // One writer, no readers while recording: the WAL index lives in heap memory, not shared memory.

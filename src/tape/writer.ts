@@ -15,6 +15,8 @@ export interface TapeWriterOptions {
   force?: boolean;
   /** How long a frame may wait in memory before it goes to the worker: what kill -9 can lose. */
   flushMs?: number;
+  /** How many bytes the worker may fall behind before sources are asked to pause (`congested`). */
+  maxBacklogBytes?: number;
   /** Wall-clock start; imports pass the source's. */
   startedAt?: Date;
 }
@@ -39,8 +41,7 @@ export interface TapeSummary {
 const DIR_CODE = Object.fromEntries(DIRECTIONS.map((d, i) => [d, i])) as Record<Direction, number>;
 const KIND_CODE = Object.fromEntries(FRAME_KINDS.map((k, i) => [k, i])) as Record<FrameKind, number>;
 const CHANNEL_KIND_CODE = Object.fromEntries(CHANNEL_KINDS.map((k, i) => [k, i])) as Record<ChannelKind, number>;
-const HIGH_WATER = 64 * 1024 * 1024;
-const LOW_WATER = 16 * 1024 * 1024;
+const MAX_BACKLOG = 64 * 1024 * 1024;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 const FIRST_BATCH_BYTES = 256 * 1024;
 const FIRST_BATCH_FRAMES = 1024;
@@ -49,7 +50,8 @@ const FIRST_BATCH_FRAMES = 1024;
  * Appends frames to a tape without making the caller wait: `frame()` only queues the bytes.
  * Every `flushMs` (or 8 MiB) the queue moves to a worker thread, which redacts, hashes and
  * writes one transaction. `congested` turns true when the worker falls 64 MiB behind, so
- * channels can pause their sources instead of letting memory grow; 'drain' says when to resume.
+ * channels can pause their sources instead of letting memory grow; `afterDrain()` says when to
+ * resume (a quarter of that).
  */
 export class TapeWriter extends EventEmitter {
   private readonly worker: Worker;
@@ -67,8 +69,13 @@ export class TapeWriter extends EventEmitter {
   frames = 0;
   bytes = 0;
   congested = false;
+  /** How many times the worker fell `maxBacklogBytes` behind. */
+  congestions = 0;
 
-  private constructor(readonly path: string, private readonly flushMs: number) {
+  /** Sources paused for the backlog, resumed on drain. */
+  private waiting: (() => void)[] = [];
+
+  private constructor(readonly path: string, private readonly flushMs: number, private readonly maxBacklog: number) {
     super();
     this.worker = new Worker(workerUrl());
     this.worker.on('message', (m: FromWorker) => this.onWorker(m));
@@ -80,7 +87,7 @@ export class TapeWriter extends EventEmitter {
       throw new ToolError('E_USAGE', `tape ${o.path} already exists`, 'pass another --tape path, or --force to replace it');
     }
     if (o.force) for (const suffix of ['', '-wal', '-shm']) rmSync(o.path + suffix, { force: true });
-    const w = new TapeWriter(o.path, o.flushMs ?? 50);
+    const w = new TapeWriter(o.path, o.flushMs ?? 50, o.maxBacklogBytes ?? MAX_BACKLOG);
     const meta: TapeMeta = {
       format_version: FORMAT_VERSION,
       hash_algorithm: HASH_ALGORITHM,
@@ -202,23 +209,41 @@ export class TapeWriter extends EventEmitter {
     this.meta = new Float64Array(Math.max(FIRST_BATCH_FRAMES, Math.ceil(count * 1.25)) * META_STRIDE);
     this.used = 0;
     this.count = 0;
-    if (this.inFlight > HIGH_WATER) this.congested = true;
+    if (this.inFlight > this.maxBacklog && !this.congested) {
+      this.congested = true;
+      this.congestions++;
+      this.emit('congested');
+    }
   }
 
   private onWorker(m: FromWorker): void {
     if (m.type === 'ready') this.emit('ready');
     else if (m.type === 'ack') {
       this.inFlight -= m.bytes;
-      if (this.congested && this.inFlight < LOW_WATER) {
-        this.congested = false;
-        this.emit('drain');
-      }
+      if (this.congested && this.inFlight < this.maxBacklog / 4) this.drained();
     } else if (m.type === 'closed') this.emit('closed', m);
     else if (m.type === 'error') this.fail(new Error(m.message));
   }
 
+  /**
+   * Calls `go` once the worker has caught up: at once unless `congested`. A source that finds
+   * the writer congested pauses and passes its resume here.
+   */
+  afterDrain(go: () => void): void {
+    if (this.congested) this.waiting.push(go);
+    else go();
+  }
+
+  private drained(): void {
+    this.congested = false;
+    for (const go of this.waiting.splice(0)) go();
+    this.emit('drain');
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
+    // Forwarding goes on without the tape: nothing may stay paused for a writer that stopped.
+    if (this.congested) this.drained();
     // 'error' without a listener would throw; the recorder listens, and close() reports it too.
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }

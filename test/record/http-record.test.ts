@@ -133,4 +133,20 @@ describe('arcp record: HTTP reverse proxy for LLM calls', () => {
     expect(recorded.equals(expected)).toBe(true);
     expect(verifyTape(path).ok).toBe(true);
   });
+
+  it('a tape writer that falls behind pauses the upstream until it catches up; nothing is lost', async () => {
+    const path = tape('behind.tape');
+    // 64 KiB of backlog: every flush of this 8 MiB body leaves the writer behind.
+    const rec = await record({ tape: path, http: { routes: [{ prefix: '/', upstream: `${base}/v1` }] }, maxBacklogBytes: 64 * 1024, flushMs: 5 });
+    const res = await request(`${rec.addresses.http!}/big`);
+    const got = Buffer.from(await res.body.arrayBuffer());
+    const { tapePauses } = rec.stats();
+    await rec.stop();
+    const expected = Buffer.concat(Array.from({ length: BIG_CHUNKS }, (_, i) => bigChunk(i)));
+    expect(got.equals(expected)).toBe(true);
+    expect(tapePauses).toBeGreaterThan(0);
+    const recorded = Buffer.concat(readFrames(path).filter((f) => f.kind === 'http.response.body').map((f) => f.data));
+    expect(recorded.equals(expected)).toBe(true);
+    expect(verifyTape(path).ok).toBe(true);
+  });
 });
