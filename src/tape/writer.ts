@@ -212,7 +212,6 @@ export class TapeWriter extends EventEmitter {
     if (this.inFlight > this.maxBacklog && !this.congested) {
       this.congested = true;
       this.congestions++;
-      this.emit('congested');
     }
   }
 
@@ -237,7 +236,6 @@ export class TapeWriter extends EventEmitter {
   private drained(): void {
     this.congested = false;
     for (const go of this.waiting.splice(0)) go();
-    this.emit('drain');
   }
 
   private fail(e: Error): void {
