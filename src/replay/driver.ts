@@ -89,7 +89,7 @@ class DriveRun {
     private readonly channels: ChannelRow[],
   ) {
     this.vol = new Volatility(o.volatile);
-    this.shift = new ClockShift(o.now);
+    this.shift = new ClockShift(this.echoes, o.now);
     this.outcome = new Outcome(o.tape, 'client', this.ids, [this.echoes, this.shift]);
     this.script = new ChannelScript(o.tape, channels, o.progress);
     this.timeoutMs = o.timeoutMs ?? 10_000;
@@ -174,8 +174,9 @@ class DriveRun {
         else this.outcome.note('the recorded bearer token was redacted: pass --token with the real one if the runtime rejects the session');
       }
     }
-    let data = this.shift.apply(f.data, f.wall_ms, (v) => this.echoes.has(v));
-    data = this.echoes.apply(data).data;
+    // Echoes of the live runtime's values first; the client's own timestamps are then moved to today.
+    let data = this.echoes.apply(f.data).data;
+    data = this.shift.apply(data, f.wall_ms, (v) => this.echoes.isLive(v));
     c.t!.send(this.ids.apply(data), { binary: f.kind === 'ws.binary' });
   }
 
