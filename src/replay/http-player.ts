@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { forwardable, listen } from '../record/channel.js';
-import { chunksOf, RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
+import { forwardable, headerPairs, listen } from '../record/channel.js';
+import type { ChannelRow, HeaderPairs, RequestHead } from '../tape/format.js';
+import { readableBody, readExchanges } from '../tape/http-exchanges.js';
 import { TapeReader } from '../tape/reader.js';
+import { PLACEHOLDER } from '../tape/redact.js';
 import { compareValues, type FieldDiff } from './compare.js';
 import { sleep } from './frames.js';
 import { IdMap } from './ids.js';
@@ -13,7 +15,10 @@ interface Exchange {
   seqs: number[];
   request: RequestHead;
   body: Buffer;
-  key: string;
+  /** The canonical request body (see canonicalBody). */
+  canon: string;
+  /** Whether a live request path is this one's: equal, or equal where the recorded one was redacted. */
+  pathMatches(path: string): boolean;
   status: number;
   headers: [string, string][];
   chunks: { data: Buffer; mono: number }[];
@@ -54,31 +59,53 @@ function strip(v: unknown, vol: Volatility, path: string[]): unknown {
   return v;
 }
 
+/** A request body as the matcher reads it: decompressed per its `content-encoding`. */
+const requestBody = (headers: HeaderPairs, body: Buffer): Buffer => readableBody(headers, body).data;
+
 /** Reads the tape's HTTP exchanges into memory (bodies included). */
 export function loadExchanges(path: string, channels: ChannelRow[], vol: Volatility): Exchange[] {
   const tape = TapeReader.open(path);
-  const ids = new Set(channels.map((c) => c.id));
-  const by = new Map<number, Exchange>();
   try {
-    for (const f of tape.frames()) {
-      if (!ids.has(f.channel)) continue;
-      let e = by.get(f.channel);
-      if (!e) by.set(f.channel, (e = { channel: f.channel, seqs: [], request: { method: 'GET', path: '/', headers: [] }, body: Buffer.alloc(0), key: '', status: 0, headers: [], chunks: [], served: false }));
-      e.seqs.push(f.seq);
-      if (f.kind === 'http.request') e.request = RequestHead.parse(JSON.parse(f.data.toString()));
-      else if (f.kind === 'http.request.body') e.body = Buffer.concat([e.body, f.data]);
-      else if (f.kind === 'http.response') {
-        const h = ResponseHead.parse(JSON.parse(f.data.toString()));
-        e.status = h.status;
-        e.headers = h.headers;
-      } else if (f.kind === 'http.response.body') for (const c of chunksOf(f)) e.chunks.push({ data: c.data, mono: c.mono_us });
-    }
+    return readExchanges(tape, new Set(channels.map((c) => c.id))).map((r) => {
+      const request = r.request ?? { method: 'GET', path: '/', headers: [] };
+      const body = requestBody(request.headers, r.requestBody);
+      return {
+        channel: r.channel,
+        seqs: r.seqs,
+        request,
+        body,
+        canon: canonicalBody(body, vol),
+        pathMatches: pathMatcher(request.path),
+        status: r.response?.status ?? 0,
+        headers: r.response ? withLength(r.response.headers, r.chunks) : [],
+        chunks: r.chunks.map((c) => ({ data: c.data, mono: c.monoUs })),
+        served: false,
+      };
+    });
   } finally {
     tape.close();
   }
-  const out = [...by.values()];
-  for (const e of out) e.key = `${e.request.method} ${e.request.path} ${canonicalBody(e.body, vol)}`;
-  return out;
+}
+
+const PLACEHOLDERS = new RegExp(PLACEHOLDER.source, 'g');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A recorded path's redacted parts (`?api_key=[arcp-redacted:1]`) match whatever the live request has there. */
+function pathMatcher(recorded: string): (live: string) => boolean {
+  if (!PLACEHOLDER.test(recorded)) return (live) => live === recorded;
+  const re = new RegExp(`^${recorded.split(PLACEHOLDERS).map(escapeRe).join('.*?')}$`, 's');
+  return (live) => re.test(live);
+}
+
+/**
+ * A recorded `content-length` made true of the stored body: redaction changes a body's length
+ * (and a re-compressed one's bytes), and a client must get a length that fits what it is sent.
+ */
+function withLength(headers: HeaderPairs, chunks: { data: Buffer }[]): HeaderPairs {
+  const i = headers.findIndex(([k]) => k.toLowerCase() === 'content-length');
+  if (i < 0) return headers;
+  const size = String(chunks.reduce((n, c) => n + c.data.length, 0));
+  return headers[i][1] === size ? headers : headers.map((h, j): [string, string] => (j === i ? [h[0], size] : h));
 }
 
 /**
@@ -92,11 +119,11 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = requestBody(headerPairs(req.rawHeaders), Buffer.concat(chunks));
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const key = `${method} ${path} ${canonicalBody(body, o.vol)}`;
-    const e = exchanges.find((x) => !x.served && x.key === key);
+    const canon = canonicalBody(body, o.vol);
+    const e = exchanges.find((x) => !x.served && x.request.method === method && x.canon === canon && x.pathMatches(path));
     if (!e) {
       const closest = closestTo(exchanges, method, path, body, o.vol);
       const message = `no recorded exchange matches ${method} ${path}${closest ? `; closest is ${closest.request}` : ''}`;
