@@ -56,12 +56,14 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   // Parsed once: a URL per request was a measurable share of the proxy's per-exchange work.
   const targets = new Map(o.routes.map((r) => [r, upstreamTarget(r.upstream)]));
   let active = 0;
+  const state = { stopping: false };
   const server = createServer((req, res) => {
     active++;
-    exchange(writer, agent, o, targets, req, res, () => active--);
+    exchange(writer, agent, o, targets, state, req, res, () => active--);
   });
   server.keepAliveTimeout = 10_000;
   return listeningChannel('http', server, o, () => active, async () => {
+    state.stopping = true;
     server.closeIdleConnections();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -82,7 +84,15 @@ function upstreamTarget(upstream: string): Target {
   return { origin: u.origin, base: u.pathname.replace(/\/+$/, '') };
 }
 
-function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, req: IncomingMessage, res: ServerResponse, onClose: () => void): void {
+/**
+ * What the client got, when that is not what the frames alone say (`client` in a
+ * `transport.error`; see docs/tape-format.md): `reset`, its connection was cut after the
+ * recorded bytes (the upstream failed mid-response, or the recorder stopped); `gone`, it went
+ * away first (gave up waiting) and got nothing more than the recorded bytes.
+ */
+export type ClientSaw = 'reset' | 'gone';
+
+function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, state: { stopping: boolean }, req: IncomingMessage, res: ServerResponse, onClose: () => void): void {
   res.once('close', onClose);
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
@@ -90,12 +100,9 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets
   const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
   const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
   writer.event(ch, 'c2s', 'http.request', head);
+  /** The recorder's own answer (no route, upstream unreachable): the client gets it, so the tape holds it. */
   const fail = (status: number, message: string) => {
     writer.event(ch, 'meta', 'transport.error', { error: message });
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
     const body = JSON.stringify({ error: { type: 'arcp_record', message } });
     const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
     writer.event(ch, 's2c', 'http.response', { status, headers });
@@ -131,8 +138,12 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets
     if (!res.write(data)) upstream.hold((release) => res.once('drain', release));
     if (writer.congested) upstream.hold((release) => writer.afterDrain(release));
   };
+  /** Set when the client's side closed before the response was complete: who did it decides what the tape says. */
+  let cut: { error: string; client: ClientSaw } | undefined;
   res.once('close', () => {
-    if (!res.writableFinished) controller?.abort(new Error('client went away'));
+    if (res.writableFinished) return;
+    cut = state.stopping ? { error: 'recorder stopping', client: 'reset' } : { error: 'client went away', client: 'gone' };
+    controller?.abort(new Error(cut.error));
   });
   agent.dispatch(
     { origin: target.origin, path: path.startsWith('/') ? path : '/' + path, method: method as Dispatcher.HttpMethod, headers, body: hasBody ? Readable.from(body(), { objectMode: false }) : undefined },
@@ -161,11 +172,21 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets
         res.end();
       },
       onResponseError(_c, err) {
+        if (cut || res.destroyed) {
+          // The client is not there to get a 502: record what it did get, nothing more.
+          pending = [];
+          writer.event(ch, 'meta', 'transport.error', cut ?? { error: 'client went away', client: 'gone' });
+          return;
+        }
         send(); // what arrived before the failure is recorded and passed on
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
         const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}${trustHint(cause)}`;
         o.onWarning?.(`${method} ${url}: ${message}`);
-        fail(502, message);
+        if (res.headersSent) {
+          // Mid-response: the client's stream is cut as the upstream's was (curl says exit 18).
+          writer.event(ch, 'meta', 'transport.error', { error: message, client: 'reset' });
+          res.destroy();
+        } else fail(502, message);
       },
     },
   );

@@ -22,6 +22,8 @@ interface Exchange {
   status: number;
   headers: [string, string][];
   chunks: { data: Buffer; mono: number }[];
+  /** What the recorded client got beyond these bytes, when the tape marks it: a cut connection, or nothing (it gave up). */
+  client?: 'reset' | 'gone';
   served: boolean;
 }
 
@@ -30,6 +32,8 @@ export interface HttpPlayerOptions {
   pace: 'fast' | 'recorded';
   speed: number;
   onDivergence(d: Divergence): void;
+  /** Things done that are not divergences (a recorded cut reproduced). */
+  note?: (line: string) => void;
   /** Called when every recorded exchange has been served. */
   onAllServed(): void;
 }
@@ -79,12 +83,23 @@ export function loadExchanges(path: string, channels: ChannelRow[], vol: Volatil
         status: r.response?.status ?? 0,
         headers: r.response ? withLength(r.response.headers, r.chunks) : [],
         chunks: r.chunks.map((c) => ({ data: c.data, mono: c.monoUs })),
+        client: clientSaw(r.end?.event.client) ?? (r.response ? undefined : 'reset'),
         served: false,
       };
     });
   } finally {
     tape.close();
   }
+}
+
+const clientSaw = (v: unknown): Exchange['client'] => (v === 'reset' || v === 'gone' ? v : undefined);
+
+/** Ends the response as the recorded client saw it end: complete, cut (a reset), or never (it gave up first). */
+async function finish(e: Exchange, res: ServerResponse): Promise<void> {
+  if (!e.client) return void res.end();
+  if (e.status && !e.chunks.length) res.flushHeaders();
+  if (e.client === 'reset') return void res.destroy();
+  if (!res.destroyed) await new Promise((r) => res.once('close', r));
 }
 
 const PLACEHOLDERS = new RegExp(PLACEHOLDER.source, 'g');
@@ -133,7 +148,7 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
       return;
     }
     e.served = true;
-    res.writeHead(e.status, forwardable(e.headers));
+    if (e.status) res.writeHead(e.status, forwardable(e.headers));
     let last = e.chunks[0]?.mono;
     let owed = 0;
     for (const c of e.chunks) {
@@ -144,9 +159,12 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
         await sleep(whole);
         owed -= whole;
       }
-      if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
+      // Before a recorded cut, the bytes must have gone out: the last write is waited for.
+      if (e.client === 'reset' && c === e.chunks.at(-1)) await new Promise<void>((r) => res.write(c.data, () => r()));
+      else if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
     }
-    res.end();
+    if (e.client) o.note?.(e.client === 'reset' ? `HTTP channel ${e.channel}: the recorded client's connection was cut after ${e.chunks.length} chunk(s); cut the same way` : `HTTP channel ${e.channel}: the recorded client gave up waiting; nothing more was sent until this one did`);
+    await finish(e, res);
     served.push(...e.seqs);
     if (exchanges.every((x) => x.served)) o.onAllServed();
   }
