@@ -111,6 +111,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       pace: play.pace,
       speed: play.speed,
       onDivergence: play.onDivergence,
+      note: play.note,
       onAllServed: () => {
         httpDone = true;
         maybeFinish();
