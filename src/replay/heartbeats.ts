@@ -4,8 +4,9 @@ import { parsed } from './frames.js';
 type Diverge = (d: Omit<Divergence, 'channel' | 'dir' | 'context'>) => void;
 
 const SEQ = Buffer.from('"event_seq":');
-const PING = Buffer.from('"type":"session.ping"');
-const WELCOME = Buffer.from('"type":"session.welcome"');
+const TYPE = Buffer.from('"type":"session.');
+const PING = Buffer.from('ping"');
+const WELCOME = Buffer.from('welcome"');
 
 /**
  * Judges a live client's timer-driven frames by their rules instead of by equality with the
@@ -26,19 +27,31 @@ export class Heartbeats {
     private readonly note: (line: string) => void,
   ) {}
 
-  /** Every frame replay sends, as sent: tracks the delivered event_seq, the interval, and pings. */
+  /**
+   * Every frame replay sends, as sent: tracks the delivered event_seq, the interval, and pings.
+   * On the replay hot path: two short searches near the frame's start, no parse (job events,
+   * the bulk of a tape, carry neither a ping nor a welcome).
+   */
   sent(data: Buffer): void {
     const i = data.indexOf(SEQ);
     if (i >= 0) {
-      const seq = parseInt(data.toString('latin1', i + SEQ.length, i + SEQ.length + 20), 10);
+      let seq = 0;
+      for (let k = i + SEQ.length; k < data.length; k++) {
+        const d = data[k] - 48;
+        if (d < 0 || d > 9) break;
+        seq = seq * 10 + d;
+      }
       if (seq > this.delivered) this.delivered = seq;
     }
-    if (!this.welcomed && data.indexOf(WELCOME) >= 0) {
+    if (i >= 0 && this.welcomed) return; // an event: neither a ping nor a welcome
+    const t = data.indexOf(TYPE);
+    if (t < 0) return;
+    const at = t + TYPE.length;
+    if (!this.welcomed && data.compare(WELCOME, 0, WELCOME.length, at, at + WELCOME.length) === 0) {
       this.welcomed = true;
       const sec = (parsed(data)?.payload as { heartbeat_interval_sec?: unknown } | undefined)?.heartbeat_interval_sec;
       if (typeof sec === 'number' && sec > 0) this.intervalSec = sec;
-    }
-    if (data.indexOf(PING) >= 0) this.pinged(data);
+    } else if (data.compare(PING, 0, PING.length, at, at + PING.length) === 0) this.pinged(data);
   }
 
   private pinged(data: Buffer): void {
