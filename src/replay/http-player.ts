@@ -5,6 +5,7 @@ import { readableBody, readExchanges } from '../tape/http-exchanges.js';
 import { TapeReader } from '../tape/reader.js';
 import { PLACEHOLDER } from '../tape/redact.js';
 import { compareValues, type FieldDiff } from './compare.js';
+import { canonicalJson, pathOf } from './walk.js';
 import { sleep } from './frames.js';
 import { IdMap } from './ids.js';
 import type { Divergence } from './report.js';
@@ -42,25 +43,14 @@ export interface HttpPlayerOptions {
 export function canonicalBody(body: Buffer, vol: Volatility): string {
   if (!body.length) return '';
   const text = body.toString('utf8');
+  let v: unknown;
   try {
-    return JSON.stringify(strip(JSON.parse(text), vol, []));
+    v = JSON.parse(text);
   } catch {
     return text;
   }
-}
-
-function strip(v: unknown, vol: Volatility, path: string[]): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => strip(x, vol, [...path, String(i)]));
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (vol.treat([...path, k], x)) continue;
-      out[k] = strip(x, vol, [...path, k]);
-    }
-    return out;
-  }
-  return v;
+  // Containers below the deepest user pointer cannot be skipped: no path is built for them.
+  return canonicalJson(v, (at, x) => (x === null || typeof x !== 'object' || at.depth <= vol.deepestPointer) && vol.treat(pathOf(at), x) !== undefined);
 }
 
 /** A request body as the matcher reads it: decompressed per its `content-encoding`. */
