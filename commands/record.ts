@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { record, redactionRules } from '../src/record/recorder.js';
 import { parseRoute } from '../src/record/http-proxy.js';
-import { progressLine, summaryLines } from '../src/render/record.js';
+import { progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -17,7 +17,9 @@ Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie header
 redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
 everything is flushed and the tape fingerprint printed.
 
-Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runtime's exit code.`;
+Exit codes: 0 recorded, 1 recorded with losses (the disk refused frames: the summary says how
+many and why, and the tape records the gap; or the tape could not be sealed), 2 usage or input
+error; with a wrapped runtime, the runtime's exit code.`;
   static override strict = false;
   static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false, ignoreStdin: true }) };
   static override examples = [
@@ -78,6 +80,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
     if (flags.json) out.write(JSON.stringify(summary) + '\n');
     else err.write(summaryLines(summary, c).join('\n') + '\n');
     if (summary.exitCode) this.exit(summary.exitCode);
+    if (!recordedWhole(summary)) this.exit(1);
   }
 }
 

@@ -1,10 +1,11 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
 import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type FrameKind, type TapeGap, type TapeMeta } from './format.js';
-import { releaseReserve } from './lock.js';
+import { releaseReserve, RESERVE_BYTES } from './lock.js';
 import { Redactor } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BlobIndex } from './blob-index.js';
@@ -48,6 +49,10 @@ port.on('message', (m: ToWorker) => {
 
 /** One batch, one transaction. A batch the disk refuses is rolled back and becomes a gap; recording goes on. */
 function batch(meta: Float64Array, data: Buffer): void {
+  if (!roomFor(data.length)) {
+    lose(meta, gaps.at(-1)!.reason);
+    return;
+  }
   const mark = { seq, blobs: index.size, unprinted: unprinted.length };
   // An import's row that began in an earlier batch holds a seq below rows already written: a
   // refused batch cannot be taken back without a hole, so an import stops at the failure.
@@ -72,7 +77,22 @@ function batch(meta: Float64Array, data: Buffer): void {
   } catch (e) {
     if (!isWriteFailure(e) || spans) throw e;
     rollBack(mark);
-    lose(meta, e as NodeJS.ErrnoException);
+    const err = e as NodeJS.ErrnoException;
+    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`);
+  }
+}
+
+/**
+ * Once the disk has refused a batch, batches are tried again only while the file system has
+ * room for them beyond RESERVE_BYTES: that much stays for the gap record and the seal.
+ */
+function roomFor(bytes: number): boolean {
+  if (!gaps.length) return true;
+  try {
+    const fs = statfsSync(dirname(tapePath));
+    return fs.bavail * fs.bsize > RESERVE_BYTES + 2 * bytes;
+  } catch {
+    return true; // no statfs here: try, and count it as lost if it fails
   }
 }
 
@@ -96,11 +116,14 @@ function rollBack(mark: { seq: number; blobs: number; unprinted: number }): void
 
 const gaps: TapeGap[] = [];
 let gapsUnsaved = false;
+let gapSavedAt = 0;
+/** While a gap lasts, its record is rewritten at most this often (each rewrite takes a page of the reserve). */
+const GAP_SAVE_MS = 5000;
 let reserveReleased = false;
 let tapePath = '';
 
-/** Counts a refused batch's frames into the gap at this point of the log, and tries to write the gap down. */
-function lose(meta: Float64Array, e: NodeJS.ErrnoException): void {
+/** Counts a refused batch's frames into the gap at this point of the log, and writes the gap down when it starts (then now and then). */
+function lose(meta: Float64Array, reason: string): void {
   let n = 0;
   let bytes = 0;
   let from = Infinity;
@@ -115,7 +138,6 @@ function lose(meta: Float64Array, e: NodeJS.ErrnoException): void {
     chans.add(meta[i]);
   }
   if (!n) return;
-  const reason = e.code === 'SQLITE_FULL' ? `disk full (${e.message})` : `${e.code}: ${e.message}`;
   const last = gaps.at(-1);
   const fresh = !last || last.after_seq !== seq;
   if (fresh) gaps.push({ after_seq: seq, frames: n, bytes, from_mono_us: Math.round(from), to_mono_us: Math.round(to), from_wall_ms: Math.round(startWall + from / 1000), to_wall_ms: Math.round(startWall + to / 1000), channels: [...chans].sort((a, b) => a - b), reason });
@@ -132,12 +154,14 @@ function lose(meta: Float64Array, e: NodeJS.ErrnoException): void {
     reserveReleased = true;
     releaseReserve(tapePath);
   }
+  gapsUnsaved = true;
+  if (!fresh && Date.now() - gapSavedAt < GAP_SAVE_MS) return;
   try {
     db.transaction(saveGaps)();
     gapsUnsaved = false;
-  } catch (e2) {
-    if (!isWriteFailure(e2)) throw e2;
-    gapsUnsaved = true;
+    gapSavedAt = Date.now();
+  } catch (e) {
+    if (!isWriteFailure(e)) throw e;
   }
 }
 

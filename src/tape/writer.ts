@@ -239,6 +239,9 @@ export class TapeWriter extends EventEmitter {
     else if (m.type === 'ack') {
       this.inFlight -= m.bytes;
       if (this.congested && this.inFlight < this.maxBacklog / 4) this.drained();
+    } else if (m.type === 'lost') {
+      this.lostFrames += m.frames;
+      this.emit('lost', { frames: m.frames, bytes: m.bytes, reason: m.reason, fresh: m.fresh } satisfies WriteLoss);
     } else if (m.type === 'closed') this.emit('closed', m);
     else if (m.type === 'error') this.fail(new Error(m.message));
   }
@@ -270,7 +273,7 @@ export class TapeWriter extends EventEmitter {
     this.closing ??= (async () => {
       clearInterval(this.timer);
       this.flush();
-      const closed = new Promise<Closed>((resolve, reject) => {
+      const closed = new Promise<Closed & { type?: string }>((resolve, reject) => {
         this.once('closed', resolve);
         this.worker.once('error', reject);
         this.worker.once('exit', () => reject(this.failure ?? new Error('tape writer stopped')));
@@ -279,7 +282,7 @@ export class TapeWriter extends EventEmitter {
       });
       this.worker.postMessage({ type: 'close', endedAt: new Date().toISOString() });
       try {
-        const { gaps: _gaps, ...r } = await closed;
+        const { gaps: _gaps, type: _type, ...r } = await closed;
         return { ...r, path: this.path, channels: this.channels, bytes: this.bytes, durationMs: Math.round(performance.now() - this.t0) };
       } catch (e) {
         throw new ToolError('E_IO', `writing tape ${this.path} failed: ${(e as Error).message}`, 'frames before the failure are in the tape; check disk space and permissions');
