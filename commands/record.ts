@@ -15,7 +15,10 @@ export default class Record extends ArcpCommand {
 A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
 Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers) are
 redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
-everything is flushed and the tape fingerprint printed.
+nothing more is forwarded, both sides of each connection get a 1001 "recorder stopping" close
+(recorded as the recorder's own), everything is flushed and the tape fingerprint printed; a
+second signal exits at once (the tape is left unsealed). An upstream that does not answer a
+WebSocket upgrade within --upstream-timeout gets the client a 504.
 
 Exit codes: 0 recorded, 1 recorded with losses (the disk refused frames: the summary says how
 many and why, and the tape records the gap; or the tape could not be sealed), 2 usage or input
@@ -33,6 +36,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
     tape: Flags.string({ char: 'o', description: 'tape file to write (default tapes/<time>.tape)' }),
     force: Flags.boolean({ description: 'replace the tape if it exists' }),
     upstream: Flags.string({ char: 'u', description: 'WebSocket runtime to proxy (ws:// or wss://)' }),
+    'upstream-timeout': Flags.integer({ description: 'seconds the upstream may take to answer a WebSocket upgrade; then the client gets a 504', default: 10, min: 1, max: 3600 }),
     host: Flags.string({ description: 'address the proxies listen on', default: '127.0.0.1' }),
     port: Flags.integer({ char: 'p', description: 'WebSocket proxy port (0 = any free port)', default: 0, min: 0, max: 65535 }),
     http: Flags.string({ description: 'HTTP route PREFIX=URL to reverse-proxy and record (repeatable)', multiple: true, default: [] }),
@@ -55,7 +59,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
     const rec = await record({
       tape: flags.tape,
       force: flags.force,
-      ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port } : undefined,
+      ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port, upstreamTimeoutMs: flags['upstream-timeout'] * 1000 } : undefined,
       http: flags.http.length ? { routes: flags.http.map(parseRoute), host: flags.host, port: flags['http-port'] } : undefined,
       stdio: command.length ? { command } : undefined,
       redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'] }),
@@ -75,6 +79,13 @@ error; with a wrapped runtime, the runtime's exit code.`;
       process.once('SIGTERM', resolve);
       void rec.done.then(resolve);
     });
+    // A second signal while stopping: out at once, like kill -9 (the tape reads as unsealed).
+    const now = () => {
+      err.write(`arcp record: stopped at once on a second signal; ${rec.tape} is left unsealed (the last frames may be missing)\n`);
+      process.exit(1);
+    };
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
     stopProgress();
     const summary = await rec.stop();
     if (flags.json) out.write(JSON.stringify(summary) + '\n');

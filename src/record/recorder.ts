@@ -13,7 +13,7 @@ export interface RecordOptions {
   tape?: string;
   force?: boolean;
   /** WebSocket proxy to an upstream runtime. */
-  ws?: { upstream: string; host?: string; port?: number };
+  ws?: { upstream: string; host?: string; port?: number; upstreamTimeoutMs?: number };
   /** HTTP reverse proxy for LLM and tool calls. */
   http?: { routes: HttpRoute[]; host?: string; port?: number };
   /** A runtime speaking NDJSON on stdio, wrapped. */
