@@ -79,8 +79,8 @@ describe('HAR that other tools accept', () => {
   });
 
   it("loads in Polly.js's HAR persister (replay mode, its node adapter): entries found by _id and _order", async () => {
-    Polly.register(NodeHttpAdapter);
-    Polly.register(FSPersister);
+    Polly.register(NodeHttpAdapter as never); // CJS default exports: their types see the module, not the class
+    Polly.register(FSPersister as never);
     const recordingsDir = tape('polly');
     const polly = new Polly('arcp-har', { adapters: ['node-http'], persister: 'fs', persisterOptions: { fs: { recordingsDir } }, mode: 'replay', recordIfMissing: false, matchRequestsBy: { headers: false } });
     try {
