@@ -13,12 +13,15 @@ export default class Record extends ArcpCommand {
   --http PREFIX=URL      HTTP reverse proxy for LLM/tool calls (SSE streams through); ARCP_HTTP_URL
   -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
 A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
-Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers) are
-redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
-nothing more is forwarded, both sides of each connection get a 1001 "recorder stopping" close
-(recorded as the recorder's own), everything is flushed and the tape fingerprint printed; a
-second signal exits at once (the tape is left unsealed). An upstream that does not answer a
-WebSocket upgrade within --upstream-timeout gets the client a 504.
+Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers,
+credential query parameters such as ?api_key= and ?access_token= in HTTP and WebSocket URLs,
+inside compressed bodies too) are redacted before they reach disk unless --no-redact. The
+tape stores how many rules applied, never their text; the stored command line is scrubbed.
+Stop with Ctrl-C (SIGINT) or SIGTERM: nothing more is forwarded, both sides of each connection
+get a 1001 "recorder stopping" close (recorded as the recorder's own), everything is flushed
+and the tape fingerprint printed; a second signal exits at once (the tape is left unsealed).
+An upstream that does not answer a WebSocket upgrade within --upstream-timeout gets the
+client a 504.
 
 Exit codes: 0 recorded, 1 recorded with losses (the disk refused frames: the summary says how
 many and why, and the tape records the gap; or the tape could not be sealed), 2 usage or input
@@ -44,7 +47,8 @@ error; with a wrapped runtime, the runtime's exit code.`;
     redact: Flags.boolean({ description: 'redact secrets at record time (--no-redact to keep them)', default: true, allowNo: true }),
     'redact-pointer': Flags.string({ description: 'also redact this JSON pointer in frames and JSON bodies; * matches any key (repeatable)', multiple: true, default: [] }),
     'redact-header': Flags.string({ description: 'also redact this HTTP header (repeatable)', multiple: true, default: [] }),
-    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression (repeatable)', multiple: true, default: [] }),
+    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression, in frames, bodies, URLs and paths (repeatable)', multiple: true, default: [] }),
+    'redact-query': Flags.string({ description: 'also redact this URL query parameter (repeatable; api_key, key, access_token, token, sig… are by default)', multiple: true, default: [] }),
     'flush-ms': Flags.integer({ description: 'longest a frame waits in memory before the writer takes it (what kill -9 can lose)', default: 50, min: 1, max: 100 }),
     quiet: Flags.boolean({ char: 'q', description: 'no progress line' }),
   };
@@ -62,7 +66,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
       ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port, upstreamTimeoutMs: flags['upstream-timeout'] * 1000 } : undefined,
       http: flags.http.length ? { routes: flags.http.map(parseRoute), host: flags.host, port: flags['http-port'] } : undefined,
       stdio: command.length ? { command } : undefined,
-      redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'] }),
+      redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'], query: flags['redact-query'] }),
       commandLine: ['arcp', 'record', ...this.argv],
       flushMs: flags['flush-ms'],
       onWarning: (line) => err.write(`arcp record: ${line}\n`),

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape/inspect.js';
 import type { Finding } from '../tape/scan.js';
+import { redactionCounts } from '../tape/format.js';
 import { gapLine, type VerifyReport } from '../tape/verify.js';
 import { bytes } from './record.js';
 
@@ -23,7 +24,7 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : v.live ? c.yellow(` (live: being recorded by PID ${v.live.pid}; this is what it has committed so far)`) : c.yellow(' (unsealed: the recorder did not finish)')}`,
     ...(m.gaps ?? []).map((g) => c.red(`  gap      ${gapLine(g)}`)),
     `  command  ${m.command_line.join(' ')}`,
-    `  redaction ${m.redaction.enabled ? `on (${m.redaction.pointers.length} pointers, ${m.redaction.headers.length} headers, ${m.redaction.regexes.length} patterns)` : c.yellow('off')}`,
+    `  redaction ${m.redaction.enabled ? redactionLine(redactionCounts(m.redaction)) : c.yellow('off')}`,
     ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
@@ -33,6 +34,8 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     c.bold('timeline'),
   ];
 }
+
+const redactionLine = (n: ReturnType<typeof redactionCounts>) => `on (${n.pointers} pointers, ${n.headers} headers, ${n.regexes} patterns, ${n.query} query parameters)`;
 
 const ARROW: Record<string, string> = { c2s: '→', s2c: '←', meta: '·' };
 

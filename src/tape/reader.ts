@@ -19,6 +19,8 @@ export interface FrameQuery {
   fromSeq?: number;
   toSeq?: number;
   channel?: number;
+  /** Only these channels (several connections played together). */
+  channels?: number[];
 }
 
 /**
@@ -91,6 +93,7 @@ export class TapeReader {
   *frames(q: FrameQuery = {}): Generator<TapeFrame> {
     const where = ['f.seq > @after', 'f.seq <= @to'];
     if (q.channel !== undefined) where.push('f.channel = @channel');
+    if (q.channels) where.push(`f.channel IN (${q.channels.map((c) => Math.trunc(c)).join(',') || 'NULL'})`);
     const stmt = this.query(() =>
       this.db
         .prepare(
@@ -136,6 +139,12 @@ export class TapeReader {
       const { blob: _blob, ...row } = r;
       yield parseRow(this.path, `frame ${r.seq}`, FrameRow, { ...row, parts: parseParts(this.path, r.seq, r.parts) });
     }
+  }
+
+  /** Each channel's first frame seq. */
+  firstSeqs(): Map<number, number> {
+    const rows = this.query(() => this.db.prepare('SELECT channel, min(seq) AS seq FROM frames GROUP BY channel').all()) as { channel: number; seq: number }[];
+    return new Map(rows.map((r) => [r.channel, r.seq]));
   }
 
   /** Every blob, for verification. */
