@@ -44,10 +44,10 @@ export function bindError(e: unknown, at: { host?: string; port?: number; flag?:
     case 'EADDRINUSE':
       return new ToolError('E_USAGE', `cannot listen on ${where}: the port is already in use`, `pick another ${flag}, or 0 for any free port`);
     case 'EADDRNOTAVAIL':
-      return new ToolError('E_USAGE', `cannot listen on ${where}: ${host} is not an address of this machine`, 'pass --host 127.0.0.1 (or another local address)');
+      return new ToolError('E_USAGE', `cannot listen on ${where}: ${host} is not an address of this machine`, 'pass --host 127.0.0.1 or another local address');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ToolError('E_USAGE', `cannot listen on ${where}: the host name ${host} does not resolve`, 'pass --host 127.0.0.1 (or another local address)');
+      return new ToolError('E_USAGE', `cannot listen on ${where}: the host name ${host} does not resolve`, 'pass --host 127.0.0.1 or another local address');
     case 'EACCES':
       return new ToolError('E_USAGE', `cannot listen on ${where}: not allowed (ports below 1024 need privileges)`, `pick a ${flag} above 1023, or 0 for any free port`);
     default:
