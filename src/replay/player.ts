@@ -204,6 +204,7 @@ export class Player {
     if (fire(this.o.faults, 'drop', f.seq)) {
       this.o.note(`fault: dropped the connection after frame ${f.seq}`);
       this.stopped = true;
+      this.t.uncork?.(); // the frames up to this one reach the client before the drop
       if (this.t.terminate) this.t.terminate();
       else this.t.close();
       this.end(false);

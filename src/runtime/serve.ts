@@ -60,7 +60,15 @@ export async function serve(o: ServeOptions): Promise<Serving> {
   const runtime = buildRuntime(o);
   if (o.stdio) {
     const t = runtime.serveStdio(process.stdin, process.stdout);
-    return { runtime, close: async () => { t.close(); await runtime.close(); } };
+    return {
+      runtime,
+      close: async () => {
+        t.close();
+        await runtime.close();
+        // An open stdin keeps the process alive after a stop signal: let it go.
+        process.stdin.destroy();
+      },
+    };
   }
   try {
     const l = await runtime.listen(o.host ?? '127.0.0.1', o.port ?? 0);
