@@ -77,7 +77,7 @@ export type ClientSaw = 'reset' | 'gone';
  * request head, request body chunks, response head, response body chunks as they arrived
  * (SSE and chunked responses stream through, never buffered whole).
  */
-export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, onClose: () => void = () => undefined): void {
+export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, onClose: () => void = () => undefined, readBody?: Buffer): void {
   const { writer, agent, state, targets } = ctx;
   res.once('close', onClose);
   const url = req.url ?? '/';
@@ -105,7 +105,8 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
   const headers = forwardable(head.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
   async function* body(): AsyncGenerator<Buffer> {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // `readBody`: a caller that had to read the body first (replay, to match it) hands it on.
+    for await (const chunk of (readBody ? [readBody] : req) as AsyncIterable<Buffer>) {
       writer.frame(ch, 'c2s', 'http.request.body', chunk);
       yield chunk;
       if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));

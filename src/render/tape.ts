@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape/inspect.js';
+import type { ExchangeView, FrameView, Readable } from '../tape/payload.js';
 import type { Finding } from '../tape/scan.js';
 import { redactionCounts } from '../tape/format.js';
 import { gapLine, type VerifyReport } from '../tape/verify.js';
@@ -63,5 +64,32 @@ export function scanLines(path: string, frames: number, findings: Finding[], c: 
     ...findings.slice(0, 200).map((f) => `  seq ${pad(String(f.seq), 7)} ch${pad(String(f.channel), 4)} ${pad(f.kind, 20)} ${pad(f.rule, 30)} ${f.preview}`),
     ...(findings.length > 200 ? [`  … and ${findings.length - 200} more (--json lists all)`] : []),
     c.dim('  re-record with redaction on (the default), or add --redact-pointer / --redact-header / --redact-regex rules'),
+  ];
+}
+
+/** A readable payload: its text indented, SSE with the text the model streamed. */
+function readableLines(r: Readable, c: ChalkInstance): string[] {
+  const how = [r.as, ...(r.decoded ? [`decoded from ${r.decoded.join(', ')}`] : [])].join(', ');
+  const lines = [c.dim(`  (${how})`), ...r.text.split('\n').map((l) => `  ${l}`)];
+  if (r.assembled !== undefined) lines.push(c.dim('  streamed text:'), ...r.assembled.split('\n').map((l) => `  ${c.cyan(l)}`));
+  return lines;
+}
+
+export function frameViewLines(v: FrameView, c: ChalkInstance): string[] {
+  const f = v.frame;
+  const flags = f.flagNames.length ? c.yellow(` [${f.flagNames.join(',')}]`) : '';
+  return [
+    `${c.bold(`frame ${f.seq}`)} ch${f.channel} ${ARROW[f.dir]} ${f.kind} · ${bytes(f.size)} · ${(f.mono_us / 1000).toFixed(1)} ms${flags}${f.parts ? ` · ${f.parts.length} chunks` : ''}`,
+    ...(v.wholeBody ? [c.dim("  a row of a compressed body: the exchange's whole body, decoded"), ...readableLines(v.wholeBody, c)] : readableLines(v.payload, c)),
+  ];
+}
+
+export function exchangeLines(e: ExchangeView, c: ChalkInstance): string[] {
+  const end = e.client ? c.yellow(` (client: ${e.client})`) : '';
+  return [
+    `${c.bold(`ch${e.channel}`)} ${e.method} ${e.path}${e.route ? c.dim(` route ${e.route}`) : ''} → ${e.status ?? c.yellow('no response')}${end}`,
+    ...(e.request.text ? [c.dim(' request body'), ...readableLines(e.request, c)] : []),
+    c.dim(' response body'),
+    ...readableLines(e.response, c),
   ];
 }

@@ -67,7 +67,7 @@ export interface TapeView {
 }
 
 /** A tape's header, channels and a streamed timeline (optionally one channel, a seq range, a limit). */
-export function showTape(path: string, q: { channel?: number; fromSeq?: number; limit?: number } = {}): TapeView {
+export function showTape(path: string, q: { channel?: number; fromSeq?: number; limit?: number; filter?: (f: TapeFrame) => boolean } = {}): TapeView {
   const tape = TapeReader.open(path);
   const counts = new Map<number, { frames: number; bytes: number }>();
   for (const r of tape.rows()) {
@@ -80,6 +80,7 @@ export function showTape(path: string, q: { channel?: number; fromSeq?: number; 
   function* timeline(): Generator<TimelineRow> {
     let n = 0;
     for (const f of tape.frames({ channel: q.channel, fromSeq: q.fromSeq })) {
+      if (q.filter && !q.filter(f)) continue;
       if (q.limit !== undefined && n++ >= q.limit) return;
       const { data: _data, ...row } = f;
       yield { ...row, what: describeFrame(f), flagNames: flagNames(f.flags) };

@@ -33,8 +33,9 @@ async function started(p: ResultPromise, key: string): Promise<string> {
 /** The run must end in one line on stderr, exit 2 (never 13, never silent). */
 async function expectOneLine(p: ResultPromise, re: RegExp): Promise<void> {
   const r = await p;
-  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(re);
+  const stderr = String(r.stderr);
+  expect(stderr.trim().split('\n'), stderr).toHaveLength(1);
+  expect(stderr).toMatch(re);
   expect(r.exitCode).toBe(2);
 }
 
