@@ -1,4 +1,4 @@
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { CONFORMANCE_AGENTS } from './agents/index.js';
 import { LocalProvisioner } from './provisioner.js';
 import { Runtime } from './runtime.js';
@@ -60,14 +60,20 @@ export async function serve(o: ServeOptions): Promise<Serving> {
   const runtime = buildRuntime(o);
   if (o.stdio) {
     const t = runtime.serveStdio(process.stdin, process.stdout);
-    return { runtime, close: async () => { t.close(); await runtime.close(); } };
+    return {
+      runtime,
+      close: async () => {
+        t.close();
+        await runtime.close();
+        // An open stdin keeps the process alive after a stop signal: let it go.
+        process.stdin.destroy();
+      },
+    };
   }
   try {
     const l = await runtime.listen(o.host ?? '127.0.0.1', o.port ?? 0);
     return { runtime, url: l.url, close: () => runtime.close() };
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new ToolError('E_USAGE', `port ${o.port} is already in use`, 'pick another --port, or 0 for any free port');
-    throw e;
+    throw bindError(e, { host: o.host, port: o.port });
   }
 }

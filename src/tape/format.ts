@@ -166,6 +166,8 @@ export const TapeGap = z.object({
   to_wall_ms: z.number().int(),
   channels: z.array(z.number().int().positive()),
   reason: z.string(),
+  /** Body rows that were gathering chunks across batches when the gap began: they lack its chunks. */
+  cut_rows: z.array(z.number().int().positive()).optional(),
 });
 export type TapeGap = z.infer<typeof TapeGap>;
 
