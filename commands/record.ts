@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { record, redactionRules } from '../src/record/recorder.js';
 import { parseRoute } from '../src/record/http-proxy.js';
 import { clientEnv, runClient } from '../src/runner/client-command.js';
-import { progressLine, summaryLines } from '../src/render/record.js';
+import { progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -20,10 +20,15 @@ A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
 Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers,
 credential query parameters such as ?api_key= and ?access_token= in HTTP and WebSocket URLs,
 inside compressed bodies too) are redacted before they reach disk unless --no-redact. The
-tape stores how many rules applied, never their text; the stored command line is scrubbed. Stop with Ctrl-C (SIGINT) or SIGTERM:
-everything is flushed and the tape fingerprint printed.
+tape stores how many rules applied, never their text; the stored command line is scrubbed.
+Stop with Ctrl-C (SIGINT) or SIGTERM: nothing more is forwarded, both sides of each connection
+get a 1001 "recorder stopping" close (recorded as the recorder's own), everything is flushed and
+the tape fingerprint printed; a second signal exits at once (the tape is left unsealed). An
+upstream that does not answer a WebSocket upgrade within --upstream-timeout gets the client a 504.
 
-Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runtime's exit code.`;
+Exit codes: 0 recorded, 1 recorded with losses (the disk refused frames: the summary says how
+many and why, and the tape records the gap; or the tape could not be sealed), 2 usage or input
+error; with a wrapped runtime, the runtime's exit code.`;
   static override strict = false;
   static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false, ignoreStdin: true }) };
   static override examples = [
@@ -38,6 +43,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
     tape: Flags.string({ char: 'o', description: 'tape file to write (default tapes/<time>.tape)' }),
     force: Flags.boolean({ description: 'replace the tape if it exists' }),
     upstream: Flags.string({ char: 'u', description: 'WebSocket runtime to proxy (ws:// or wss://)' }),
+    'upstream-timeout': Flags.integer({ description: 'seconds the upstream may take to answer a WebSocket upgrade; then the client gets a 504', default: 10, min: 1, max: 3600 }),
     host: Flags.string({ description: 'address the proxies listen on', default: '127.0.0.1' }),
     port: Flags.integer({ char: 'p', description: 'WebSocket proxy port (0 = any free port)', default: 0, min: 0, max: 65535 }),
     http: Flags.string({ description: 'HTTP route PREFIX=URL to reverse-proxy and record (repeatable)', multiple: true, default: [] }),
@@ -62,7 +68,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
     const rec = await record({
       tape: flags.tape,
       force: flags.force,
-      ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port } : undefined,
+      ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port, upstreamTimeoutMs: flags['upstream-timeout'] * 1000 } : undefined,
       http: flags.http.length ? { routes: flags.http.map(parseRoute), host: flags.host, port: flags['http-port'] } : undefined,
       stdio: command.length ? { command } : undefined,
       redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'], query: flags['redact-query'] }),
@@ -89,12 +95,20 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
       await rec.stop(); // the tape is sealed before the error is reported
       throw e;
     });
+    // A second signal while stopping: out at once, like kill -9 (the tape reads as unsealed).
+    const now = () => {
+      err.write(`arcp record: stopped at once on a second signal; ${rec.tape} is left unsealed (the last frames may be missing)\n`);
+      process.exit(1);
+    };
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
     stopProgress();
     const summary = await rec.stop();
     if (flags.json) out.write(JSON.stringify({ ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }) + '\n');
     else err.write([...summaryLines(summary, c), ...(clientExit !== undefined ? [`  ${flags.run} exited with ${clientExit}`] : [])].join('\n') + '\n');
     if (clientExit) this.exit(clientExit);
     if (summary.exitCode) this.exit(summary.exitCode);
+    if (!recordedWhole(summary)) this.exit(1);
   }
 }
 

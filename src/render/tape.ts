@@ -3,7 +3,7 @@ import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape
 import type { ExchangeView, FrameView, Readable } from '../tape/payload.js';
 import type { Finding } from '../tape/scan.js';
 import { redactionCounts } from '../tape/format.js';
-import type { VerifyReport } from '../tape/verify.js';
+import { gapLine, type VerifyReport } from '../tape/verify.js';
 import { bytes } from './record.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -22,7 +22,8 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
   const m = v.meta;
   return [
     `${c.bold(v.path)}  format ${m.format_version} · arcp ${m.tool_version} · ARCP ${m.spec_version} (spec sha256 ${m.spec_sha256.slice(0, 12)}…)`,
-    `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : c.yellow(' (unsealed: the recorder did not finish)')}`,
+    `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : v.live ? c.yellow(` (live: being recorded by PID ${v.live.pid}; this is what it has committed so far)`) : c.yellow(' (unsealed: the recorder did not finish)')}`,
+    ...(m.gaps ?? []).map((g) => c.red(`  gap      ${gapLine(g)}`)),
     `  command  ${m.command_line.join(' ')}`,
     `  redaction ${m.redaction.enabled ? redactionLine(redactionCounts(m.redaction)) : c.yellow('off')}`,
     ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
@@ -51,7 +52,7 @@ export function verifyLines(r: VerifyReport, c: ChalkInstance): string[] {
   return [
     head,
     `  fingerprint ${r.fingerprint || '-'}`,
-    ...(r.unsealed ? [c.yellow('  unsealed: the recording stopped without closing (kill -9?); every frame written is intact')] : []),
+    ...(r.live ? [c.yellow(`  live: being recorded by PID ${r.live.pid} since ${r.live.started_at}; checked what it has committed so far`)] : r.unsealed ? [c.yellow(`  unsealed: the recording stopped without closing (kill -9?)${r.ok ? '; every frame written is intact' : ''}`)] : []),
     ...r.problems.map((p) => `  ${c.red('✗')} ${p}`),
   ];
 }

@@ -2,6 +2,7 @@ import { ToolError } from '../errors.js';
 import type { HeaderPairs } from '../tape/format.js';
 import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
 import type { Volatility } from './volatile.js';
+import { canonicalJson, pathOf } from './walk.js';
 
 /**
  * What is compared when a live request is matched to a recorded one, per route. This is apart
@@ -62,7 +63,7 @@ export interface MatchKey {
   method: string;
   path: (live: string) => boolean;
   headers: string;
-  /** The canonical body text, and the parsed JSON for partial matching. */
+  /** The canonical body text; `json`: undefined when the body is not JSON, its canonical form parsed for partial matching, else null. */
   body: string;
   json?: unknown;
 }
@@ -89,13 +90,14 @@ export class HttpMatcher {
   key(r: MatchRequest, route?: string): MatchKey {
     const rules = this.rulesFor(r.path, route);
     const parsed = parseJson(r.body);
+    const body = parsed === undefined ? r.body.toString('utf8') : canonical(parsed, this.vol, rules.volatile);
     return {
       rules,
       method: r.method,
       path: pathMatcher(normalPath(r.path, rules)),
       headers: pickHeaders(r.headers, rules),
-      body: parsed === undefined ? r.body.toString('utf8') : JSON.stringify(strip(parsed, this.vol, rules, [])),
-      json: parsed === undefined ? undefined : strip(parsed, this.vol, rules, []),
+      body,
+      json: parsed === undefined ? undefined : rules.partial ? JSON.parse(body) : null,
     };
   }
 
@@ -105,8 +107,8 @@ export class HttpMatcher {
     const parsed = parseJson(live.body);
     if (parsed === undefined) return k.json === undefined && k.body === live.body.toString('utf8');
     if (k.json === undefined) return false;
-    const stripped = strip(parsed, this.vol, k.rules, []);
-    return k.rules.partial ? contains(k.json, stripped) : k.body === JSON.stringify(stripped);
+    const text = canonical(parsed, this.vol, k.rules.volatile);
+    return k.rules.partial ? contains(k.json, JSON.parse(text)) : k.body === text;
   }
 }
 
@@ -153,28 +155,41 @@ function pathMatcher(recorded: string): (live: string) => boolean {
   return (live) => re.test(live);
 }
 
-/** JSON with sorted keys, volatile fields (the preset, --volatile, the route's pointers) left out. */
-function strip(v: unknown, vol: Volatility, rules: RouteMatch, path: string[]): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => strip(x, vol, rules, [...path, String(i)]));
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      const at = [...path, k];
-      if (vol.treat(at, x) || rules.volatile.some((t) => t.length === at.length && t.every((s, i) => s === '*' || s === at[i]))) continue;
-      out[k] = strip(x, vol, rules, at);
-    }
-    return out;
-  }
-  return v;
+/**
+ * A request body for matching: JSON with sorted keys and volatile fields (the preset,
+ * `--volatile`, the route's pointers) left out; other bodies as text. Without recursion (the
+ * walk is canonicalJson's): bodies from strangers can nest 100k deep.
+ */
+export function canonicalBody(body: Buffer, vol: Volatility, pointers: string[][] = []): string {
+  const parsed = parseJson(body);
+  return parsed === undefined ? body.toString('utf8') : canonical(parsed, vol, pointers);
 }
 
-/** Whether every field of `rec` is in `live` with an equal value (arrays element by element, same length). */
+function canonical(v: unknown, vol: Volatility, pointers: string[][]): string {
+  // Containers below the deepest pointer cannot be skipped: no path is built for them.
+  const deepest = Math.max(vol.deepestPointer, ...pointers.map((t) => t.length));
+  return canonicalJson(v, (at, x) => {
+    if (x !== null && typeof x === 'object' && at.depth > deepest) return false;
+    const path = pathOf(at);
+    return vol.treat(path, x) !== undefined || pointers.some((t) => t.length === path.length && t.every((s, i) => s === '*' || s === path[i]));
+  });
+}
+
+/** Whether every field of `rec` is in `live` with an equal value (arrays element by element, same length). Iterative. */
 function contains(rec: unknown, live: unknown): boolean {
-  if (Array.isArray(rec)) return Array.isArray(live) && live.length === rec.length && rec.every((x, i) => contains(x, live[i]));
-  if (rec && typeof rec === 'object') {
-    if (!live || typeof live !== 'object' || Array.isArray(live)) return false;
-    return Object.entries(rec).every(([k, x]) => Object.hasOwn(live, k) && contains(x, (live as Record<string, unknown>)[k]));
+  const stack: [unknown, unknown][] = [[rec, live]];
+  while (stack.length) {
+    const [a, b] = stack.pop()!;
+    if (Array.isArray(a)) {
+      if (!Array.isArray(b) || b.length !== a.length) return false;
+      for (let i = 0; i < a.length; i++) stack.push([a[i], b[i]]);
+    } else if (a !== null && typeof a === 'object') {
+      if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+      for (const [k, x] of Object.entries(a)) {
+        if (!Object.hasOwn(b, k)) return false;
+        stack.push([x, (b as Record<string, unknown>)[k]]);
+      }
+    } else if (a !== b) return false;
   }
-  return rec === live;
+  return true;
 }

@@ -148,6 +148,23 @@ export const Lineage = z.object({
   note: z.string().optional(),
 });
 
+/**
+ * Frames the recorder received and forwarded but could not write (disk full, I/O error): where
+ * in the log they belong (after `after_seq`), how many, when, on which channels, and why.
+ */
+export const TapeGap = z.object({
+  after_seq: z.number().int().nonnegative(),
+  frames: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  from_mono_us: z.number().int().nonnegative(),
+  to_mono_us: z.number().int().nonnegative(),
+  from_wall_ms: z.number().int(),
+  to_wall_ms: z.number().int(),
+  channels: z.array(z.number().int().positive()),
+  reason: z.string(),
+});
+export type TapeGap = z.infer<typeof TapeGap>;
+
 export const TapeMeta = z.object({
   format_version: z.number().int(),
   hash_algorithm: z.literal(HASH_ALGORITHM),
@@ -162,5 +179,6 @@ export const TapeMeta = z.object({
   lineage: Lineage.nullable(),
   fingerprint: z.string().optional(),
   frame_count: z.number().int().optional(),
+  gaps: z.array(TapeGap).optional(),
 });
 export type TapeMeta = z.infer<typeof TapeMeta>;

@@ -59,6 +59,8 @@ export interface TimelineRow extends FrameRow {
 export interface TapeView {
   path: string;
   meta: TapeMeta;
+  /** The recorder writing the tape now, if any. */
+  live?: { pid: number; started_at: string };
   channels: ChannelSummary[];
   timeline: Iterable<TimelineRow>;
   close(): void;
@@ -84,7 +86,7 @@ export function showTape(path: string, q: { channel?: number; fromSeq?: number; 
       yield { ...row, what: describeFrame(f), flagNames: flagNames(f.flags) };
     }
   }
-  return { path, meta: tape.meta, channels, timeline: timeline(), close: () => tape.close() };
+  return { path, meta: tape.meta, live: tape.live, channels, timeline: timeline(), close: () => tape.close() };
 }
 
 /** A short description of one frame, for timelines and divergence reports. */
