@@ -2,7 +2,7 @@ import { ToolError } from '../errors.js';
 import type { HeaderPairs } from '../tape/format.js';
 import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
 import type { Volatility } from './volatile.js';
-import { canonicalJson, pathOf } from './walk.js';
+import { canonicalJson, child, pathOf, type PathNode } from './walk.js';
 
 /**
  * What is compared when a live request is matched to a recorded one, per route. This is apart
@@ -63,7 +63,7 @@ export interface MatchKey {
   method: string;
   path: (live: string) => boolean;
   headers: string;
-  /** The canonical body text; `json`: undefined when the body is not JSON, its canonical form parsed for partial matching, else null. */
+  /** The canonical body text, and the parsed JSON for partial matching. */
   body: string;
   json?: unknown;
 }
@@ -90,14 +90,13 @@ export class HttpMatcher {
   key(r: MatchRequest, route?: string): MatchKey {
     const rules = this.rulesFor(r.path, route);
     const parsed = parseJson(r.body);
-    const body = parsed === undefined ? r.body.toString('utf8') : canonical(parsed, this.vol, rules.volatile);
     return {
       rules,
       method: r.method,
       path: pathMatcher(normalPath(r.path, rules)),
       headers: pickHeaders(r.headers, rules),
-      body,
-      json: parsed === undefined ? undefined : rules.partial ? JSON.parse(body) : null,
+      body: parsed === undefined ? r.body.toString('utf8') : canonicalJson(parsed, skipper(this.vol, rules)),
+      json: parsed === undefined || !rules.partial ? parsed : strip(parsed, skipper(this.vol, rules)),
     };
   }
 
@@ -107,8 +106,8 @@ export class HttpMatcher {
     const parsed = parseJson(live.body);
     if (parsed === undefined) return k.json === undefined && k.body === live.body.toString('utf8');
     if (k.json === undefined) return false;
-    const text = canonical(parsed, this.vol, k.rules.volatile);
-    return k.rules.partial ? contains(k.json, JSON.parse(text)) : k.body === text;
+    const skip = skipper(this.vol, k.rules);
+    return k.rules.partial ? contains(k.json, strip(parsed, skip)) : k.body === canonicalJson(parsed, skip);
   }
 }
 
@@ -156,40 +155,56 @@ function pathMatcher(recorded: string): (live: string) => boolean {
 }
 
 /**
- * A request body for matching: JSON with sorted keys and volatile fields (the preset,
- * `--volatile`, the route's pointers) left out; other bodies as text. Without recursion (the
- * walk is canonicalJson's): bodies from strangers can nest 100k deep.
+ * Whether a field is left out of matching: volatile by the preset or --volatile, or by the route's
+ * pointers. Containers deeper than any pointer cannot be, so no path is built for them.
  */
-export function canonicalBody(body: Buffer, vol: Volatility, pointers: string[][] = []): string {
-  const parsed = parseJson(body);
-  return parsed === undefined ? body.toString('utf8') : canonical(parsed, vol, pointers);
-}
-
-function canonical(v: unknown, vol: Volatility, pointers: string[][]): string {
-  // Containers below the deepest pointer cannot be skipped: no path is built for them.
-  const deepest = Math.max(vol.deepestPointer, ...pointers.map((t) => t.length));
-  return canonicalJson(v, (at, x) => {
+function skipper(vol: Volatility, rules: RouteMatch): (at: PathNode, x: unknown) => boolean {
+  const deepest = Math.max(vol.deepestPointer, ...rules.volatile.map((t) => t.length));
+  return (at, x) => {
     if (x !== null && typeof x === 'object' && at.depth > deepest) return false;
     const path = pathOf(at);
-    return vol.treat(path, x) !== undefined || pointers.some((t) => t.length === path.length && t.every((s, i) => s === '*' || s === path[i]));
-  });
+    return vol.treat(path, x) !== undefined || rules.volatile.some((t) => t.length === path.length && t.every((s, i) => s === '*' || s === path[i]));
+  };
 }
 
-/** Whether every field of `rec` is in `live` with an equal value (arrays element by element, same length). Iterative. */
+/** A copy of `v` with the skipped fields left out (for partial matching), built without recursion. */
+function strip(v: unknown, skip: (at: PathNode, x: unknown) => boolean): unknown {
+  const root: { v?: unknown } = {};
+  const stack: { x: unknown; at?: PathNode; put: (y: unknown) => void }[] = [{ x: v, put: (y) => (root.v = y) }];
+  while (stack.length) {
+    const { x, at, put } = stack.pop()!;
+    if (Array.isArray(x)) {
+      const out: unknown[] = new Array(x.length);
+      put(out);
+      x.forEach((y, i) => stack.push({ x: y, at: child(at, String(i)), put: (z) => (out[i] = z) }));
+    } else if (x !== null && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      put(out);
+      for (const k of Object.keys(x).sort()) {
+        const y = (x as Record<string, unknown>)[k];
+        const node = child(at, k);
+        if (!skip(node, y)) stack.push({ x: y, at: node, put: (z) => (out[k] = z) });
+      }
+    } else put(x);
+  }
+  return root.v;
+}
+
+/** Whether every field of `rec` is in `live` with an equal value (arrays element by element, same length). */
 function contains(rec: unknown, live: unknown): boolean {
   const stack: [unknown, unknown][] = [[rec, live]];
   while (stack.length) {
-    const [a, b] = stack.pop()!;
-    if (Array.isArray(a)) {
-      if (!Array.isArray(b) || b.length !== a.length) return false;
-      for (let i = 0; i < a.length; i++) stack.push([a[i], b[i]]);
-    } else if (a !== null && typeof a === 'object') {
-      if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
-      for (const [k, x] of Object.entries(a)) {
-        if (!Object.hasOwn(b, k)) return false;
-        stack.push([x, (b as Record<string, unknown>)[k]]);
+    const [r, l] = stack.pop()!;
+    if (Array.isArray(r)) {
+      if (!Array.isArray(l) || l.length !== r.length) return false;
+      r.forEach((x, i) => stack.push([x, l[i]]));
+    } else if (r && typeof r === 'object') {
+      if (!l || typeof l !== 'object' || Array.isArray(l)) return false;
+      for (const [k, x] of Object.entries(r)) {
+        if (!Object.hasOwn(l, k)) return false;
+        stack.push([x, (l as Record<string, unknown>)[k]]);
       }
-    } else if (a !== b) return false;
+    } else if (r !== l) return false;
   }
   return true;
 }

@@ -72,8 +72,6 @@ export interface HttpPlayerOptions extends HttpServeOptions {
   onAllServed(): void;
 }
 
-export { canonicalBody } from './http-match.js';
-
 /** Reads the tape's HTTP exchanges into memory (bodies included), each with its match key. */
 export function loadExchanges(path: string, channels: ChannelRow[], matcher: HttpMatcher): Exchange[] {
   const routes = new Map(channels.map((c) => [c.id, typeof c.info.route === 'string' ? c.info.route : undefined]));
