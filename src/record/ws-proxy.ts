@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
+import { isSendableCloseCode, WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
 import { headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
@@ -28,9 +28,6 @@ export const RECORDER_CLOSE = { code: 1001, reason: 'recorder stopping', by: 're
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
-
-/** Close codes a peer may send (RFC 6455 §7.4): others are reported but cannot be forwarded as such. */
-const sendable = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
 
 /**
  * A recording WebSocket proxy: each client connection opens its own upstream connection
@@ -199,7 +196,7 @@ class Pipe {
         this.first = dir;
         writer.event(this.ch, dir, 'ws.close', { code, reason: reason.toString() });
         if (code === 1006) to.terminate();
-        else if (sendable(code)) to.close(code, reason);
+        else if (isSendableCloseCode(code)) to.close(code, reason);
         else to.close();
       }
       if (this.closes === 2) {

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Bumped when a reader of an older version could misread a tape of this one. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped when a reader of an older version could misread a tape of this one. 2: the redaction
+ * rules stored as counts and a digest, recorded gaps, stdio pipe ends (`transport.close` from
+ * a side), and what an HTTP client got (`client`). Format 1 tapes read as before.
+ */
+export const FORMAT_VERSION = 2;
 /** SQLite `application_id` of every tape: "ARCP". Anything else is a foreign file. */
 export const APPLICATION_ID = 0x41524350;
 export const HASH_ALGORITHM = 'sha256';

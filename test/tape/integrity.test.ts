@@ -118,7 +118,7 @@ describe('every read checks the bytes it hands on', () => {
     db.close();
     const r = await arcp(['tape', 'export', t, '--jsonl']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/badkind\.tape: frame 4 has kind "ws\.gossip", which a tape of format 1 cannot hold/);
+    expect(r.stderr).toMatch(/badkind\.tape: frame 4 has kind "ws\.gossip", which a tape of format 2 cannot hold/);
   });
 });
 
