@@ -72,7 +72,8 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Replay);
+    const { args, argv, flags } = await this.parse(Replay);
+    this.rejectExtraArgs(argv as string[], 1);
     const command = this.commandAfterDashes();
     const out = flags.stdio ? process.stderr : process.stdout;
     const progress = { frames: 0, total: 0 };

@@ -32,7 +32,8 @@ Exit codes: 0 job.result, 1 job.error, 2 usage or connection error.`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Submit);
+    const { argv, flags } = await this.parse(Submit);
+    this.rejectExtraArgs(argv as string[], 0);
     const command = this.commandAfterDashes();
     const c = styleFor(process.stdout);
     const outcome = await submitJob(
