@@ -12,7 +12,8 @@ export default class Record extends ArcpCommand {
   --upstream ws://…      WebSocket proxy; clients connect to the printed ARCP_URL
   --http PREFIX=URL      HTTP reverse proxy for LLM/tool calls (SSE streams through); ARCP_HTTP_URL
   -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
-A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
+A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL, and with one --http route
+its URL (route included) in $ARCP_LLM_URL, which \`arcp serve\` reads for its assistant agent.
 Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers) are
 redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
 everything is flushed and the tape fingerprint printed.

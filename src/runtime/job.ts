@@ -205,6 +205,7 @@ export class RuntimeJob implements LeaseGuardState {
     return {
       input: this.init.input,
       jobId: this.id,
+      traceId: this.init.traceId,
       agent: this.agentRef,
       version: this.init.version,
       lease: this.lease,
