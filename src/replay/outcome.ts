@@ -1,7 +1,7 @@
 import { Fingerprint } from '../tape/fingerprint.js';
 import { TapeReader } from '../tape/reader.js';
 import type { IdMap } from './ids.js';
-import type { Divergence, ReplayReport } from './report.js';
+import type { Divergence, ReplayReport, Substitution } from './report.js';
 import type { ChannelScript } from './script.js';
 
 /** Collects what a replay run saw, and builds its report. */
@@ -15,6 +15,8 @@ export class Outcome {
     readonly tape: string,
     readonly mode: ReplayReport['mode'],
     readonly ids: IdMap,
+    /** Other values replaced in what replay sent (echoed live values, shifted timestamps). */
+    private readonly others: { substitutions: Map<string, Substitution> }[] = [],
   ) {}
 
   note = (line: string): void => {
@@ -54,7 +56,7 @@ export class Outcome {
         replayFingerprint: fp.digest(),
         frames: { total, replayed: fp.count },
         divergences: this.divergences,
-        substitutions: [...this.ids.substitutions.values()],
+        substitutions: [...[...this.ids.substitutions.values()].map((s) => ({ ...s, kind: 'id' as const })), ...this.others.flatMap((o) => [...o.substitutions.values()])],
         notes,
         durationMs: Math.round(performance.now() - this.t0),
       };

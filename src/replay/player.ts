@@ -3,7 +3,7 @@ import { describeFrame } from '../tape/inspect.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { compareFrames } from './compare.js';
 import type { Fault } from './faults.js';
-import { closeOf, FLOW, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
+import { closeAsRecorded, closeOf, FLOW, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
 import type { IdMap } from './ids.js';
 import { clip, type Divergence } from './report.js';
 import type { ChannelScript } from './script.js';
@@ -99,8 +99,8 @@ export class Player {
       }
       this.script.next();
       if (f.kind === 'ws.close' && f.dir === 's2c') {
-        const c = closeOf(f);
-        this.t.close(c.code, c.reason);
+        const note = closeAsRecorded(this.t, f);
+        if (note) this.o.note(note);
         continue;
       }
       if (!isMessage(f)) continue;

@@ -36,6 +36,14 @@ export interface Substitution {
   from: string;
   to: string;
   count: number;
+  /**
+   * `id` (absent in older reports): an identifier one side generated, mapped consistently;
+   * `echo`: a value the live side chose, put where the recorded peer echoed the recorded one;
+   * `shift`: a timestamp the recorded client chose, moved by the time since recording.
+   */
+  kind?: 'id' | 'echo' | 'shift';
+  /** Where the value was learnt or found. */
+  pointer?: string;
 }
 
 export interface ReplayReport {

@@ -9,8 +9,11 @@ import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
 export type Treatment = { kind: 'id' | 'ignore'; rule: string };
 
 /** Identifier keys of the ARCP preset besides `*_id`, the message `id` and credential `id`/`value`. */
-const ID_KEYS = new Set(['resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor']);
-const TIME_KEYS = /(^|_)(at|ts|time|timestamp)$/;
+const ID_KEYS = new Set(['resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor', 'idempotency_key']);
+const TIME_KEYS = /(^|_)(at|ts|time|timestamp|after|before|since|until)$/;
+
+/** Keys whose values are points in time (`expires_at`, `ts`, `created_after`, …). */
+export const isTimestampKey = (key: string): boolean => TIME_KEYS.test(key);
 
 export interface VolatileRules {
   /** The built-in ARCP preset: message ids, identifiers, timestamps, nonces, redaction placeholders. */

@@ -13,6 +13,8 @@ export interface FrameQuery {
   fromSeq?: number;
   toSeq?: number;
   channel?: number;
+  /** Only these channels (several connections played together). */
+  channels?: number[];
 }
 
 /** Reads a tape. Frames stream in seq order straight from SQLite, so memory stays flat. */
@@ -70,6 +72,7 @@ export class TapeReader {
   *frames(q: FrameQuery = {}): Generator<TapeFrame> {
     const where = ['f.seq > @after', 'f.seq <= @to'];
     if (q.channel !== undefined) where.push('f.channel = @channel');
+    if (q.channels) where.push(`f.channel IN (${q.channels.map((c) => Math.trunc(c)).join(',') || 'NULL'})`);
     const stmt = this.db
       .prepare(
         `SELECT f.seq, f.channel, f.dir, f.kind, f.mono_us, f.wall_ms, coalesce(b.hash, ''), f.size, f.flags, f.parts, b.data
