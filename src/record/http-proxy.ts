@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
 import { forwardable, headerPairs, Holds, listeningChannel, trustHint, type RecordChannel } from './channel.js';
+import { answerOrForward, type Responder } from './http-respond.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -18,6 +19,8 @@ export interface HttpProxyOptions {
   port?: number;
   /** Upstream trouble, one line each (the client also gets a 502). */
   onWarning?: (line: string) => void;
+  /** Answers exchanges in the upstream's place when it returns a response (fork); their bodies are read whole first. */
+  respond?: Responder;
 }
 
 /** Parses `PREFIX=URL` (or a bare URL for `/`). */
@@ -51,7 +54,7 @@ function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
  * the client a 502 with a one-line JSON error, recorded like any response.
  */
 export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): Promise<RecordChannel> {
-  if (!o.routes.length) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
+  if (!o.routes.length && !o.respond) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 });
   // Parsed once: a URL per request was a measurable share of the proxy's per-exchange work.
   const targets = new Map(o.routes.map((r) => [r, upstreamTarget(r.upstream)]));
@@ -82,14 +85,15 @@ function upstreamTarget(upstream: string): Target {
   return { origin: u.origin, base: u.pathname.replace(/\/+$/, '') };
 }
 
-function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, req: IncomingMessage, res: ServerResponse, onClose: () => void): void {
-  res.once('close', onClose);
+/** `held`: an exchange `o.respond` passed on, its body already read and recorded. */
+function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, req: IncomingMessage, res: ServerResponse, onClose: () => void, held?: { ch: number; body: Buffer }): void {
+  if (!held) res.once('close', onClose);
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
   const route = pickRoute(o.routes, url);
-  const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
+  const ch = held?.ch ?? writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
   const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
-  writer.event(ch, 'c2s', 'http.request', head);
+  if (!held) writer.event(ch, 'c2s', 'http.request', head);
   const fail = (status: number, message: string) => {
     writer.event(ch, 'meta', 'transport.error', { error: message });
     if (res.headersSent) {
@@ -102,6 +106,10 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets
     writer.frame(ch, 's2c', 'http.response.body', body);
     res.writeHead(status, Object.fromEntries(headers)).end(body);
   };
+  if (o.respond && !held) {
+    void answerOrForward(writer, ch, req, res, o.respond, fail, (body) => exchange(writer, agent, o, targets, req, res, onClose, { ch, body }));
+    return;
+  }
   if (!route) {
     req.resume();
     fail(404, `arcp record: no --http route for ${url} (routes: ${o.routes.map((r) => r.prefix).join(', ')})`);
@@ -110,8 +118,9 @@ function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets
   const target = targets.get(route)!;
   const path = target.base + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/';
   const headers = forwardable(head.headers);
-  const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
+  const hasBody = held ? held.body.length > 0 : method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
   async function* body(): AsyncGenerator<Buffer> {
+    if (held) return yield held.body;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       writer.frame(ch, 'c2s', 'http.request.body', chunk);
       yield chunk;

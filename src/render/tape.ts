@@ -23,7 +23,7 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : c.yellow(' (unsealed: the recorder did not finish)')}`,
     `  command  ${m.command_line.join(' ')}`,
     `  redaction ${m.redaction.enabled ? `on (${m.redaction.pointers.length} pointers, ${m.redaction.headers.length} headers, ${m.redaction.regexes.length} patterns)` : c.yellow('off')}`,
-    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
+    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at ${m.lineage.step ? `${m.lineage.step} (seq ${m.lineage.at_seq ?? '?'})` : `seq ${m.lineage.at_seq ?? '?'}`}${m.lineage.continued ? ', continued live' : ''}${m.lineage.note ? `: ${m.lineage.note}` : ''} (arcp tape tree shows the family)`] : []),
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
     c.bold('channels'),

@@ -131,7 +131,7 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
   };
 }
 
-function closestTo(exchanges: Exchange[], method: string, path: string, body: Buffer, vol: Volatility): { channel: number; request: string; fields: FieldDiff[] } | undefined {
+export function closestTo(exchanges: Exchange[], method: string, path: string, body: Buffer, vol: Volatility): { channel: number; request: string; fields: FieldDiff[] } | undefined {
   const pathOnly = (p: string) => p.split('?')[0];
   let best: { score: number; e: Exchange; fields: FieldDiff[] } | undefined;
   for (const e of exchanges) {
