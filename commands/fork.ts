@@ -89,7 +89,7 @@ finish), 2 usage error (bad step address, an edit that does not apply, unreadabl
             pace: flags.pace as 'recorded' | 'fast',
             timeoutMs: flags.timeout * 1000,
             volatile: { preset: true, pointers: flags.volatile },
-            onLlmUrl: (url) => void process.stderr.write(`ARCP_LLM_URL=${url}\n`),
+            onLlmUrl: flags.target ? (url) => void process.stderr.write(`ARCP_LLM_URL=${url}\n`) : undefined,
           }
         : undefined,
     });

@@ -35,7 +35,7 @@ export function forkLines(r: ForkResult, c: ChalkInstance): string[] {
     return lines;
   }
   if (k) {
-    lines.push(`  prefix  the runtime matched the parent up to the fork point (${k.prefix.frames.replayed} frames)`);
+    lines.push(`  prefix  the runtime matched the parent up to the fork point (${k.prefix.frames.replayed} recorded frames checked)`);
     lines.push(`  LLM     ${k.llm.parent} answered from the parent, ${k.llm.edited} edited, ${k.llm.live} live, ${k.llm.tape} from the --then tape${k.llm.refused ? c.yellow(`, ${k.llm.refused} refused`) : ''}`);
     for (const j of k.jobs) lines.push(`  job:${j.n}   ${j.status === 'success' ? c.green(j.status) : c.red(j.status)} ${c.dim(j.id)}`);
     if (k.unfinished) lines.push(c.yellow(`  unfinished: ${k.unfinished}`));
