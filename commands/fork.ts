@@ -22,8 +22,10 @@ child, which is sealed. A spawned runtime finds the fork's LLM endpoint in $ARCP
 --target runtime must be started with the printed ARCP_LLM_URL (fix it with --llm-port).
 The child's meta holds the lineage: parent fingerprint, step, edit, command.
 
-Exit codes: 0 forked, 1 the runtime diverged before the fork point (or the continuation did not
-finish), 2 usage error (bad step address, an edit that does not apply, unreadable tape).`;
+Exit codes: 0 forked, 1 the runtime diverged before the fork point (nothing written), or the
+continuation had trouble (a job still running at the end, an LLM call with nowhere to go, a dead
+upstream; the child is written and the report names it), 2 usage error (bad step address, an edit
+that does not apply, unreadable tape).`;
   static override strict = false;
   static override args = {
     parent: Args.string({ description: 'tape to fork', required: true, ignoreStdin: true }),
@@ -95,6 +97,6 @@ finish), 2 usage error (bad step address, an edit that does not apply, unreadabl
     });
     if (flags.json) this.emitJson(result);
     else process.stdout.write(forkLines(result, c).join('\n') + '\n');
-    if (result.continued && (!result.continued.ok || result.continued.unfinished)) this.exit(1);
+    if (result.continued && (!result.continued.ok || result.continued.unfinished || result.continued.problems.length)) this.exit(1);
   }
 }

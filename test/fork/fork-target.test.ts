@@ -69,6 +69,34 @@ describe('arcp fork against a running runtime', () => {
     expect(answerOf(tape('missing.tape'))).toMatch(/^INTERNAL_ERROR: LLM at .* answered 502: arcp fork: .*has no recorded answer/);
   });
 
+  it('forks an Anthropic Messages run: the edited tool_use block streams back as named events, cut like the recorded ones', async () => {
+    settings.api = 'anthropic';
+    try {
+      const anthropicParent = tape('anthropic.tape');
+      const rec = await record({ tape: anthropicParent, ws: { upstream: rt.url }, http: { routes: [{ prefix: '/llm', upstream: llm.url }] } });
+      settings.url = rec.addresses.http + '/llm';
+      const c = await connect(rec.addresses.ws!);
+      await c.submit({ agent: 'assistant', input: { task: 'What is the total for 3 items at 17.50 each plus 8% tax?' }, lease_request: { 'tool.call': ['calculator'], 'fs.read': ['/**'] } }).done;
+      await c.close();
+      await rec.stop();
+      const out = tape('anthropic-fork.tape');
+      const r = await fork({ parent: anthropicParent, at: 'job:1/llm:3', out, edit: { set: ['/content/1/name="read_file"', `/content/1/input=${JSON.stringify({ path: notes })}`] }, commandLine: ['test'], continuation: target({ llmUpstream: llm.url }) });
+      expect(r.continued).toMatchObject({ ok: true, llm: { parent: 2, edited: 1, live: 1 } });
+      expect(r.before).toMatchObject({ content: [{ type: 'text' }, { type: 'tool_use', name: 'calculator' }], stop_reason: 'tool_use' });
+      expect(answerOf(out)).toBe('The file says: Notes: ship on Friday.');
+      const third = (p: string) => {
+        const frames = readFrames(p);
+        const ch = frames.filter((f) => f.kind === 'http.request')[2].channel;
+        return Buffer.concat(frames.filter((f) => f.channel === ch && f.kind === 'http.response.body').map((f) => f.data)).toString();
+      };
+      const names = (body: string) => [...body.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+      expect(names(third(out))).toEqual(names(third(anthropicParent)));
+      expect(third(out)).toContain('"name":"read_file"');
+    } finally {
+      settings.api = 'openai';
+    }
+  });
+
   it('without a runtime: the prefix byte for byte (same fingerprint lines), the edited answer with the recorded chunk times', async () => {
     const copy = tape('copy.tape');
     const r = await fork({ parent, at: 'job:1/llm:3', out: copy, edit: readNotes(notes), commandLine: ['test'] });
