@@ -57,6 +57,9 @@ that does not apply, unreadable tape).`;
     pace: Flags.string({ description: 'recorded: serve recorded and edited answers with their timing; fast: at once', options: ['recorded', 'fast'], default: 'recorded' }),
     timeout: Flags.integer({ description: 'seconds to wait for the runtime\'s next frame', default: 10, min: 1 }),
     volatile: Flags.string({ description: 'JSON pointer whose value may differ before the fork point (repeatable)', multiple: true, default: [] }),
+    'redact-pointer': Flags.string({ description: 'also redact this JSON pointer in what the fork records (repeatable; the parent\'s extra rules are not kept in its tape)', multiple: true, default: [] }),
+    'redact-header': Flags.string({ description: 'also redact this HTTP header (repeatable)', multiple: true, default: [] }),
+    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression (repeatable)', multiple: true, default: [] }),
   };
 
   async run(): Promise<void> {
@@ -79,6 +82,7 @@ that does not apply, unreadable tape).`;
       keepRest: flags['keep-rest'],
       note: flags.note,
       commandLine: ['arcp', 'fork', ...this.argv],
+      redact: { pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'] },
       continuation: continues
         ? {
             command,

@@ -14,8 +14,10 @@ export default class Record extends ArcpCommand {
   -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
 A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL, and with one --http route
 its URL (route included) in $ARCP_LLM_URL, which \`arcp serve\` reads for its assistant agent.
-Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers) are
-redacted before they reach disk unless --no-redact. Stop with Ctrl-C (SIGINT) or SIGTERM:
+Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers,
+credential query parameters such as ?api_key= and ?access_token= in HTTP and WebSocket URLs,
+inside compressed bodies too) are redacted before they reach disk unless --no-redact. The
+tape stores how many rules applied, never their text; the stored command line is scrubbed. Stop with Ctrl-C (SIGINT) or SIGTERM:
 everything is flushed and the tape fingerprint printed.
 
 Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runtime's exit code.`;
@@ -39,7 +41,8 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
     redact: Flags.boolean({ description: 'redact secrets at record time (--no-redact to keep them)', default: true, allowNo: true }),
     'redact-pointer': Flags.string({ description: 'also redact this JSON pointer in frames and JSON bodies; * matches any key (repeatable)', multiple: true, default: [] }),
     'redact-header': Flags.string({ description: 'also redact this HTTP header (repeatable)', multiple: true, default: [] }),
-    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression (repeatable)', multiple: true, default: [] }),
+    'redact-regex': Flags.string({ description: 'also redact text matching this regular expression, in frames, bodies, URLs and paths (repeatable)', multiple: true, default: [] }),
+    'redact-query': Flags.string({ description: 'also redact this URL query parameter (repeatable; api_key, key, access_token, token, sig… are by default)', multiple: true, default: [] }),
     'flush-ms': Flags.integer({ description: 'longest a frame waits in memory before the writer takes it (what kill -9 can lose)', default: 50, min: 1, max: 100 }),
     quiet: Flags.boolean({ char: 'q', description: 'no progress line' }),
   };
@@ -57,7 +60,7 @@ Exit codes: 0 recorded, 2 usage or input error; with a wrapped runtime, the runt
       ws: flags.upstream ? { upstream: flags.upstream, host: flags.host, port: flags.port } : undefined,
       http: flags.http.length ? { routes: flags.http.map(parseRoute), host: flags.host, port: flags['http-port'] } : undefined,
       stdio: command.length ? { command } : undefined,
-      redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'] }),
+      redaction: redactionRules({ redact: flags.redact, pointers: flags['redact-pointer'], headers: flags['redact-header'], regexes: flags['redact-regex'], query: flags['redact-query'] }),
       commandLine: ['arcp', 'record', ...this.argv],
       flushMs: flags['flush-ms'],
       onWarning: (line) => err.write(`arcp record: ${line}\n`),

@@ -12,7 +12,7 @@ import { startWsProxy } from '../record/ws-proxy.js';
 import { driveUntil, type Handover } from '../replay/driver.js';
 import type { Divergence, ReplayReport } from '../replay/report.js';
 import { Volatility, type VolatileRules } from '../replay/volatile.js';
-import type { ChannelRow, Lineage } from '../tape/format.js';
+import type { ChannelRow, Lineage, RedactionRules } from '../tape/format.js';
 import { TapeReader } from '../tape/reader.js';
 import { TapeWriter, type TapeSummary } from '../tape/writer.js';
 import type { ForkPlan } from './fork.js';
@@ -64,10 +64,10 @@ function llmBase(plan: ForkPlan): string {
   return path.slice(0, path.length - dialectForPath(path)!.endpoint.length).replace(/\/+$/, '');
 }
 
-function readParent(path: string): { channels: ChannelRow[]; redaction: TapeReader['meta']['redaction'] } {
+function arcpChannels(path: string): ChannelRow[] {
   const r = TapeReader.open(path);
   try {
-    return { channels: r.channels().filter((c) => c.kind !== 'http'), redaction: r.meta.redaction };
+    return r.channels().filter((c) => c.kind !== 'http');
   } finally {
     r.close();
   }
@@ -78,7 +78,7 @@ function readParent(path: string): { channels: ChannelRow[]; redaction: TapeRead
  * (checked as a replay would, its LLM calls answered from the parent), puts the edit in at the
  * fork point, and records everything the runtime does from then on, ARCP and HTTP, into the child.
  */
-export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: string; force?: boolean; lineage: Lineage; commandLine: string[] }): Promise<ContinueReport> {
+export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: string; force?: boolean; lineage: Lineage; commandLine: string[]; redaction: RedactionRules; notes: string[] }): Promise<ContinueReport> {
   if (!o.command?.length && !o.target) throw new ToolError('E_USAGE', 'nothing to continue with', 'pass -- <runtime command> or --target ws://…');
   if (o.command?.length && o.target) throw new ToolError('E_USAGE', '-- <runtime command> and --target both name the runtime; give one', 'see arcp fork --help');
   if (o.llmUpstream && o.then) throw new ToolError('E_USAGE', '--llm-upstream and --then both say where calls after the fork point go; give one', 'see arcp fork --help');
@@ -90,10 +90,10 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
   }
   const thenTape = o.then?.slice('tape:'.length);
   if (thenTape) TapeReader.open(thenTape).close();
-  const { channels, redaction } = readParent(plan.parent);
+  const channels = arcpChannels(plan.parent);
   if (!channels.length) throw new ToolError('E_INPUT', `${plan.parent} has no ARCP connection to drive`, 'record the client and runtime with `arcp record`');
 
-  const writer = await TapeWriter.create({ path: o.out, force: o.force, commandLine: o.commandLine, redaction, lineage: { ...o.lineage, continued: { runtime: o.target ?? o.command!.join(' '), llm: o.llmUpstream ?? o.then } } });
+  const writer = await TapeWriter.create({ path: o.out, force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: { ...o.lineage, continued: { runtime: o.target ?? o.command!.join(' '), llm: o.llmUpstream ?? o.then } } });
   const vol = new Volatility(o.volatile);
   let handedOver = false;
   let httpDivergence: Divergence | undefined;
@@ -182,7 +182,7 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
       jobs: child.index.jobs.map((j) => ({ n: j.n, id: j.id, status: j.status ?? 'unfinished' })),
       unfinished: tail.unfinished,
       problems,
-      notes: [...prefix.notes, ...tail.notes],
+      notes: [...o.notes, ...prefix.notes, ...tail.notes],
     };
   } catch (e) {
     if (!stopped) {

@@ -79,7 +79,7 @@ const json = (b: Buffer): unknown => {
 function contentOf(path: string, reader: TapeReader, s: Step): { frame?: Buffer; request?: unknown; answer?: unknown } {
   if (!s.exchange) return { frame: reader.frames({ fromSeq: s.seq, toSeq: s.seq }).next().value?.data };
   const x = readExchange(path, s.exchange.channel);
-  const body = Buffer.concat(x.chunks.map((c) => c.data));
+  const body = x.body;
   const dialect = s.role === 'llm' ? dialectForPath(x.request.path) : undefined;
   let answer: unknown = json(body);
   if (dialect && (x.response?.status ?? 0) < 300) {

@@ -4,7 +4,8 @@ import { ToolError } from '../errors.js';
 import { dialectForPath } from '../llm/dialects.js';
 import type { Assembled, LlmDialect } from '../llm/dialect.js';
 import { formatSse, parseSse, type SseEvent } from '../llm/sse.js';
-import { chunksOf, RequestHead, ResponseHead, type Direction, type FrameKind } from '../tape/format.js';
+import type { Direction, FrameKind, RequestHead, ResponseHead } from '../tape/format.js';
+import { readableBody, readExchanges } from '../tape/http-exchanges.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import { applyPatch, has, Patch, PatchError, type PatchOp } from './patch.js';
 import { rechunkBytes, rechunkSse, type Chunk } from './rechunk.js';
@@ -87,29 +88,34 @@ export interface StepTarget {
   render(doc: unknown): EditedStep;
 }
 
-/** The exchange's frames: request head and body, response head and body chunks as they arrived. */
-export interface RecordedExchange {
+/** An exchange as an edit reads it: bodies with their content codings undone. */
+export interface ExchangeBodies {
   channel: number;
-  frames: TapeFrame[];
   request: RequestHead;
   requestBody: Buffer;
   response?: ResponseHead;
+  /** The response body chunks as they arrived (as sent: still compressed when they were). */
   chunks: Chunk[];
+  /** The whole response body, readable. */
+  body: Buffer;
+  /** The response was compressed (`content-encoding`). */
+  coded: boolean;
 }
 
-export function readExchange(tape: string, channel: number): RecordedExchange {
+export function readExchange(tape: string, channel: number): ExchangeBodies {
   const r = TapeReader.open(tape);
   try {
-    const frames = [...r.frames({ channel })];
-    const head = frames.find((f) => f.kind === 'http.request');
-    const res = frames.find((f) => f.kind === 'http.response');
+    const x = readExchanges(r, new Set([channel]))[0];
+    const request = x.request ?? { method: 'GET', path: '/', headers: [] };
+    const body = readableBody(x.response?.headers ?? [], Buffer.concat(x.chunks.map((c) => c.data)));
     return {
       channel,
-      frames,
-      request: RequestHead.parse(JSON.parse(head!.data.toString('utf8'))),
-      requestBody: Buffer.concat(frames.filter((f) => f.kind === 'http.request.body').map((f) => f.data)),
-      response: res ? ResponseHead.parse(JSON.parse(res.data.toString('utf8'))) : undefined,
-      chunks: frames.filter((f) => f.kind === 'http.response.body').flatMap((f) => chunksOf(f)),
+      request,
+      requestBody: readableBody(request.headers, x.requestBody).data,
+      response: x.response,
+      chunks: x.chunks.map((c) => ({ data: c.data, mono_us: c.monoUs })),
+      body: body.data,
+      coded: body.codings.length > 0,
     };
   } finally {
     r.close();
@@ -118,9 +124,10 @@ export function readExchange(tape: string, channel: number): RecordedExchange {
 
 const headerOf = (h: ResponseHead, name: string) => h.headers.find(([k]) => k.toLowerCase() === name)?.[1];
 
-/** The response head with its content-length (if it had one) fitted to the new body. */
+/** The response head for the new body: its content-length (if it had one) fitted, and uncompressed (an edit writes plain bytes). */
 function fitted(h: ResponseHead, length: number): ResponseHead {
-  return { status: h.status, headers: h.headers.map(([k, v]): [string, string] => (k.toLowerCase() === 'content-length' ? [k, String(length)] : [k, v])) };
+  const headers = h.headers.filter(([k]) => k.toLowerCase() !== 'content-encoding');
+  return { status: h.status, headers: headers.map(([k, v]): [string, string] => (k.toLowerCase() === 'content-length' ? [k, String(length)] : [k, v])) };
 }
 
 function frameTarget(tape: string, step: Step): StepTarget {
@@ -148,8 +155,8 @@ function frameTarget(tape: string, step: Step): StepTarget {
   };
 }
 
-function llmTarget(step: Step, x: RecordedExchange, dialect: LlmDialect): StepTarget {
-  const body = Buffer.concat(x.chunks.map((c) => c.data));
+function llmTarget(step: Step, x: ExchangeBodies, dialect: LlmDialect): StepTarget {
+  const body = x.body;
   const sse = /text\/event-stream/.test(headerOf(x.response!, 'content-type') ?? '');
   let events: SseEvent[] = [];
   let assembled: Assembled;
@@ -173,14 +180,15 @@ function llmTarget(step: Step, x: RecordedExchange, dialect: LlmDialect): StepTa
         return { kind: 'exchange', channel: x.channel, response: fitted(x.response!, text.length), chunks: rechunkBytes(x.chunks, text) };
       }
       const next = dialect.render(turn, assembled.layout).map((e) => Buffer.from(formatSse(e), 'utf8'));
-      const chunks = rechunkSse(x.chunks, events, next);
+      // Compressed chunks say nothing about where events fell: then the cut is proportional.
+      const chunks = x.coded ? rechunkBytes(x.chunks, Buffer.concat(next)) : rechunkSse(x.chunks, events, next);
       return { kind: 'exchange', channel: x.channel, response: fitted(x.response!, chunks.reduce((n, c) => n + c.data.length, 0)), chunks };
     },
   };
 }
 
-function httpTarget(step: Step, x: RecordedExchange): StepTarget {
-  const body = Buffer.concat(x.chunks.map((c) => c.data));
+function httpTarget(step: Step, x: ExchangeBodies): StepTarget {
+  const body = x.body;
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));

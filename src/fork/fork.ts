@@ -7,6 +7,7 @@ import type { TapeSummary } from '../tape/writer.js';
 import { writeForkCopy } from './child.js';
 import { continueFork, type ContinueOptions, type ContinueReport } from './continue.js';
 import { applyEdit, editOf, targetOf, type EditedStep, type EditRecord, type EditSpec, type StepTarget } from './edit.js';
+import { childRules, scrubbed, type ExtraRules } from './redaction.js';
 import { resolveStep, tapeSteps, type Step } from './steps.js';
 
 export interface ForkOptions {
@@ -21,6 +22,8 @@ export interface ForkOptions {
   keepRest?: boolean;
   note?: string;
   commandLine: string[];
+  /** Redaction rules beyond the defaults, for what the fork records (a tape keeps only a digest of the parent's). */
+  redact?: ExtraRules;
   /** Run the runtime from the fork point on, live (`-- <runtime>` or `--target`). */
   continuation?: ContinueOptions;
 }
@@ -46,6 +49,15 @@ export interface ForkResult {
   before: unknown;
   after: unknown;
   continued?: ContinueReport;
+}
+
+function readMeta(path: string): TapeReader['meta'] {
+  const r = TapeReader.open(path);
+  try {
+    return r.meta;
+  } finally {
+    r.close();
+  }
 }
 
 function fingerprintOf(path: string): string {
@@ -94,6 +106,8 @@ export async function fork(o: ForkOptions): Promise<ForkResult> {
   const plan = planFork(o.parent, o.at, o.edit);
   const out = o.out ?? defaultChildPath(o.parent);
   if (out === o.parent) throw new ToolError('E_USAGE', `--out ${out} is the parent tape`, 'name another file for the child');
+  const meta = readMeta(o.parent);
+  const { rules, note } = childRules(meta.redaction, o.redact);
   const lineage: Lineage = {
     parent: o.parent,
     parent_fingerprint: plan.parentFingerprint,
@@ -101,7 +115,7 @@ export async function fork(o: ForkOptions): Promise<ForkResult> {
     step: plan.step.address,
     step_role: plan.step.role,
     edit: plan.edit,
-    command: o.commandLine,
+    command: scrubbed(o.commandLine, rules),
     ...(o.note ? { note: o.note } : {}),
   };
   const result = (summary: TapeSummary, continued?: ContinueReport): ForkResult => ({
@@ -116,10 +130,10 @@ export async function fork(o: ForkOptions): Promise<ForkResult> {
   });
   if (!o.continuation) {
     if (o.keepRest) lineage.kept_rest = true;
-    const summary = await writeForkCopy({ parent: o.parent, out, force: o.force, step: plan.step, edited: plan.edited, keepRest: o.keepRest ?? false, lineage, commandLine: o.commandLine });
+    const summary = await writeForkCopy({ parent: o.parent, out, force: o.force, step: plan.step, edited: plan.edited, keepRest: o.keepRest ?? false, lineage, commandLine: o.commandLine, redaction: rules });
     return result(summary);
   }
   if (o.keepRest) throw new ToolError('E_USAGE', '--keep-rest copies the parent after the step; a continuation records what the runtime does instead', 'drop one of them');
-  const continued = await continueFork(plan, { ...o.continuation, out, force: o.force, lineage, commandLine: o.commandLine });
+  const continued = await continueFork(plan, { ...o.continuation, out, force: o.force, lineage, commandLine: o.commandLine, redaction: rules, notes: note ? [note] : [] });
   return result(continued.summary, continued);
 }

@@ -3,6 +3,7 @@ import { canonicalBody, closestTo, loadExchanges } from '../replay/http-player.j
 import type { Divergence } from '../replay/report.js';
 import type { Volatility } from '../replay/volatile.js';
 import type { ChannelRow } from '../tape/format.js';
+import { readableBody } from '../tape/http-exchanges.js';
 import { TapeReader } from '../tape/reader.js';
 import type { EditedStep } from './edit.js';
 import type { Step } from './steps.js';
@@ -46,7 +47,10 @@ function httpChannels(path: string): ChannelRow[] {
   }
 }
 
-const keyOf = (req: HeldRequest, vol: Volatility) => `${req.method} ${req.path} ${canonicalBody(req.body, vol)}`;
+/** Whether a recorded exchange answers a live request, by the rules `arcp replay --http-port` matches with. */
+function answers(e: Recorded, req: HeldRequest, canon: string): boolean {
+  return !e.served && e.request.method === req.method && e.canon === canon && e.pathMatches(req.path);
+}
 
 function canned(status: number, headers: [string, string][], chunks: { data: Buffer; mono: number }[], pace: FrontOptions['pace']): CannedResponse {
   return { status, headers, chunks: chunks.map((c, i) => ({ data: c.data, delayMs: pace === 'recorded' && i ? Math.max(0, c.mono - chunks[i - 1].mono) / 1000 : 0 })) };
@@ -74,14 +78,14 @@ export function forkFront(o: FrontOptions): { respond: Responder; counts: FrontC
   const past = () => (forked ? forkServed : o.pastFork());
 
   const respond: Responder = (req) => {
-    const key = keyOf(req, o.vol);
-    const prior = parentExchanges.find((e) => !e.served && e.key === key);
+    const canon = canonicalBody(readableBody(req.headers, req.body).data, o.vol);
+    const prior = parentExchanges.find((e) => answers(e, req, canon));
     if (prior) {
       prior.served = true;
       counts.parent++;
       return canned(prior.status, prior.headers, prior.chunks, o.pace);
     }
-    if (forked && !forkServed && forked.key === key && o.edited) {
+    if (forked && !forkServed && answers(forked, req, canon) && o.edited) {
       forkServed = true;
       counts.edited++;
       const e = o.edited;
@@ -96,7 +100,7 @@ export function forkFront(o: FrontOptions): { respond: Responder; counts: FrontC
       return refusal(`arcp fork: ${message}`);
     }
     if (o.then) {
-      const hit = then.find((e) => !e.served && e.key === key);
+      const hit = then.find((e) => answers(e, req, canon));
       if (hit) {
         hit.served = true;
         counts.tape++;

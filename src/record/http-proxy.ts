@@ -1,17 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { createServer } from 'node:http';
+import { Agent } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, Holds, listeningChannel, trustHint, type RecordChannel } from './channel.js';
-import { answerOrForward, type Responder } from './http-respond.js';
+import { listeningChannel, type RecordChannel } from './channel.js';
+import { exchangeContext, forwardExchange, type HttpRoute } from './http-exchange.js';
+import type { Responder } from './http-respond.js';
 
-export interface HttpRoute {
-  /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
-  prefix: string;
-  /** Where requests under it go, e.g. `https://api.openai.com/v1`. */
-  upstream: string;
-}
+export { parseRoute, type HttpRoute } from './http-exchange.js';
 
 export interface HttpProxyOptions {
   routes: HttpRoute[];
@@ -23,30 +18,6 @@ export interface HttpProxyOptions {
   respond?: Responder;
 }
 
-/** Parses `PREFIX=URL` (or a bare URL for `/`). */
-export function parseRoute(spec: string): HttpRoute {
-  const eq = spec.indexOf('=');
-  const [prefix, upstream] = eq > 0 && !spec.slice(0, eq).includes(':') ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['/', spec];
-  let url: URL;
-  try {
-    url = new URL(upstream);
-  } catch {
-    throw new ToolError('E_USAGE', `--http "${spec}": "${upstream}" is not a URL`, 'e.g. --http /openai=https://api.openai.com/v1');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError('E_USAGE', `--http "${spec}": upstream must be http:// or https://`, 'e.g. --http /llm=http://127.0.0.1:8080');
-  if (!prefix.startsWith('/')) throw new ToolError('E_USAGE', `--http "${spec}": the prefix must start with /`, 'e.g. --http /openai=https://api.openai.com/v1');
-  return { prefix: prefix.replace(/\/+$/, '') || '/', upstream: url.href.replace(/\/+$/, '') };
-}
-
-function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
-  let best: HttpRoute | undefined;
-  for (const r of routes) {
-    const hit = r.prefix === '/' || url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?');
-    if (hit && (!best || r.prefix.length > best.prefix.length)) best = r;
-  }
-  return best;
-}
-
 /**
  * A recording reverse proxy for an agent's LLM and tool calls. Each exchange is one channel:
  * request head, request body chunks, response head, response body chunks as they arrived
@@ -56,15 +27,16 @@ function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
 export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): Promise<RecordChannel> {
   if (!o.routes.length && !o.respond) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 });
-  // Parsed once: a URL per request was a measurable share of the proxy's per-exchange work.
-  const targets = new Map(o.routes.map((r) => [r, upstreamTarget(r.upstream)]));
+  const ctx = exchangeContext(writer, agent, o.routes, o.onWarning, o.respond);
+  const { state } = ctx;
   let active = 0;
   const server = createServer((req, res) => {
     active++;
-    exchange(writer, agent, o, targets, req, res, () => active--);
+    forwardExchange(ctx, req, res, () => active--);
   });
   server.keepAliveTimeout = 10_000;
   return listeningChannel('http', server, o, () => active, async () => {
+    state.stopping = true;
     server.closeIdleConnections();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -74,108 +46,3 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   });
 }
 
-interface Target {
-  origin: string;
-  /** The upstream's path, without a trailing slash; request paths go after it. */
-  base: string;
-}
-
-function upstreamTarget(upstream: string): Target {
-  const u = new URL(upstream);
-  return { origin: u.origin, base: u.pathname.replace(/\/+$/, '') };
-}
-
-/** `held`: an exchange `o.respond` passed on, its body already read and recorded. */
-function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, req: IncomingMessage, res: ServerResponse, onClose: () => void, held?: { ch: number; body: Buffer }): void {
-  if (!held) res.once('close', onClose);
-  const url = req.url ?? '/';
-  const method = req.method ?? 'GET';
-  const route = pickRoute(o.routes, url);
-  const ch = held?.ch ?? writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
-  const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
-  if (!held) writer.event(ch, 'c2s', 'http.request', head);
-  const fail = (status: number, message: string) => {
-    writer.event(ch, 'meta', 'transport.error', { error: message });
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = JSON.stringify({ error: { type: 'arcp_record', message } });
-    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
-    writer.event(ch, 's2c', 'http.response', { status, headers });
-    writer.frame(ch, 's2c', 'http.response.body', body);
-    res.writeHead(status, Object.fromEntries(headers)).end(body);
-  };
-  if (o.respond && !held) {
-    void answerOrForward(writer, ch, req, res, o.respond, fail, (body) => exchange(writer, agent, o, targets, req, res, onClose, { ch, body }));
-    return;
-  }
-  if (!route) {
-    req.resume();
-    fail(404, `arcp record: no --http route for ${url} (routes: ${o.routes.map((r) => r.prefix).join(', ')})`);
-    return;
-  }
-  const target = targets.get(route)!;
-  const path = target.base + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/';
-  const headers = forwardable(head.headers);
-  const hasBody = held ? held.body.length > 0 : method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
-  async function* body(): AsyncGenerator<Buffer> {
-    if (held) return yield held.body;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      writer.frame(ch, 'c2s', 'http.request.body', chunk);
-      yield chunk;
-      if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));
-    }
-  }
-  let controller: Dispatcher.DispatchController | undefined;
-  const upstream = new Holds(() => controller?.pause(), () => controller?.resume());
-  /** Body chunks parsed from one read: recorded each with its boundary, sent on as one write at the end of the tick. */
-  let pending: Buffer[] = [];
-  let arrivedAt = 0;
-  const send = () => {
-    if (!pending.length) return;
-    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-    writer.chunks(ch, 's2c', 'http.response.body', pending, data, arrivedAt);
-    pending = [];
-    if (!res.write(data)) upstream.hold((release) => res.once('drain', release));
-    if (writer.congested) upstream.hold((release) => writer.afterDrain(release));
-  };
-  res.once('close', () => {
-    if (!res.writableFinished) controller?.abort(new Error('client went away'));
-  });
-  agent.dispatch(
-    { origin: target.origin, path: path.startsWith('/') ? path : '/' + path, method: method as Dispatcher.HttpMethod, headers, body: hasBody ? Readable.from(body(), { objectMode: false }) : undefined },
-    {
-      onRequestStart(c) {
-        controller = c;
-      },
-      onResponseStart(c, status, _parsed, statusMessage) {
-        if (status < 200) return; // 1xx informational: the final head follows
-        const pairs = headerPairs((c.rawHeaders ?? []) as Buffer[]);
-        writer.event(ch, 's2c', 'http.response', { status, headers: pairs });
-        // Sent with the first body chunk, as a plain proxy would: one packet, not two.
-        res.writeHead(status, statusMessage || undefined, forwardable(pairs));
-      },
-      onResponseData(_c, chunk) {
-        // The client gets what one read delivered as one write, at the end of this tick: no
-        // chunk waits for a later one.
-        if (pending.push(chunk) === 1) {
-          arrivedAt = performance.now();
-          process.nextTick(send);
-        }
-      },
-      onResponseEnd() {
-        send();
-        writer.event(ch, 'meta', 'transport.close', {});
-        res.end();
-      },
-      onResponseError(_c, err) {
-        send(); // what arrived before the failure is recorded and passed on
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
-        const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}${trustHint(cause)}`;
-        o.onWarning?.(`${method} ${url}: ${message}`);
-        fail(502, message);
-      },
-    },
-  );
-}

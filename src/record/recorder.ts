@@ -61,7 +61,7 @@ export function defaultTapePath(now = new Date()): string {
 }
 
 /** Validates user redaction rules and adds the defaults (unless disabled). */
-export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[] }): RedactionRules {
+export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[]; query?: string[] }): RedactionRules {
   for (const p of o.pointers ?? []) {
     try {
       pointerTokens(p);
@@ -76,7 +76,7 @@ export function redactionRules(o: { redact?: boolean; pointers?: string[]; heade
       throw new ToolError('E_USAGE', `--redact-regex "${r}" is not a valid regular expression: ${(e as Error).message}`, "e.g. --redact-regex 'sk-[A-Za-z0-9]{20,}'");
     }
   }
-  return defaultRules({ pointers: o.pointers, headers: o.headers, regexes: o.regexes }, o.redact !== false);
+  return defaultRules({ pointers: o.pointers, headers: o.headers, regexes: o.regexes, query: o.query }, o.redact !== false);
 }
 
 /** Starts recording into one tape through every mode asked for. */

@@ -54,6 +54,8 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
   input.on('data', onInput);
   input.once('end', () => {
     up.end();
+    // Who ended first is what a replay reproduces: the client's EOF, or the runtime exiting on its own.
+    writer.event(ch, 'c2s', 'transport.close', { eof: true });
     child.stdin.end();
   });
   child.stdin.on('error', () => undefined); // the child closed its stdin; its exit is what we report
@@ -62,7 +64,10 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     down.push(chunk);
     if (writer.congested) outputHolds.hold((release) => writer.afterDrain(release));
   });
-  child.stdout.once('end', () => down.end());
+  child.stdout.once('end', () => {
+    down.end();
+    writer.event(ch, 's2c', 'transport.close', { eof: true });
+  });
 
   const channel: StdioChannel = {
     mode: 'stdio',

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape/inspect.js';
 import type { Finding } from '../tape/scan.js';
+import { redactionCounts } from '../tape/format.js';
 import type { VerifyReport } from '../tape/verify.js';
 import { bytes } from './record.js';
 
@@ -22,7 +23,7 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     `${c.bold(v.path)}  format ${m.format_version} · arcp ${m.tool_version} · ARCP ${m.spec_version} (spec sha256 ${m.spec_sha256.slice(0, 12)}…)`,
     `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : c.yellow(' (unsealed: the recorder did not finish)')}`,
     `  command  ${m.command_line.join(' ')}`,
-    `  redaction ${m.redaction.enabled ? `on (${m.redaction.pointers.length} pointers, ${m.redaction.headers.length} headers, ${m.redaction.regexes.length} patterns)` : c.yellow('off')}`,
+    `  redaction ${m.redaction.enabled ? redactionLine(redactionCounts(m.redaction)) : c.yellow('off')}`,
     ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at ${m.lineage.step ? `${m.lineage.step} (seq ${m.lineage.at_seq ?? '?'})` : `seq ${m.lineage.at_seq ?? '?'}`}${m.lineage.continued ? ', continued live' : ''}${m.lineage.note ? `: ${m.lineage.note}` : ''} (arcp tape tree shows the family)`] : []),
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
@@ -32,6 +33,8 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     c.bold('timeline'),
   ];
 }
+
+const redactionLine = (n: ReturnType<typeof redactionCounts>) => `on (${n.pointers} pointers, ${n.headers} headers, ${n.regexes} patterns, ${n.query} query parameters)`;
 
 const ARROW: Record<string, string> = { c2s: '→', s2c: '←', meta: '·' };
 

@@ -1,3 +1,4 @@
+import type { Echoes } from './echo.js';
 import type { Substitution } from './report.js';
 import { isTimestampKey, toPointer } from './volatile.js';
 import { eachLeaf } from './walk.js';
@@ -18,7 +19,11 @@ export class ClockShift {
   private shiftMs?: number;
   readonly substitutions = new Map<string, Substitution>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    /** Learns each shifted value as an echo, so a runtime's echo of it (even inside a message) is recognised. */
+    private readonly echoes: Echoes,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The shift in ms, once one was needed. */
   get ms(): number | undefined {
@@ -46,6 +51,7 @@ export class ClockShift {
       const moved = shifted(value, this.shiftMs);
       if (!moved || moved === value) continue;
       text = text.split(JSON.stringify(value)).join(JSON.stringify(moved));
+      this.echoes.pair(value, moved, pointer);
       const s = this.substitutions.get(value) ?? { from: value, to: moved, count: 0, kind: 'shift' as const, pointer };
       s.count++;
       this.substitutions.set(value, s);

@@ -102,9 +102,12 @@ function leaf(a: unknown, b: unknown, at: PathNode | undefined, vol: Volatility,
     return;
   }
   if (a === b) return;
-  if (typeof a === 'string' && typeof b === 'string' && vol.rules.preset && ids.within(a) === b) {
-    out.push({ pointer: toPointer(path), expected: a, actual: b, rule: 'preset: identifier inside a string', tolerated: true });
-    return;
+  if (typeof a === 'string' && typeof b === 'string' && vol.rules.preset) {
+    const mapped = ids.within(a);
+    if (mapped === b || (echoes?.size && echoes.within(mapped) === b)) {
+      out.push({ pointer: toPointer(path), expected: a, actual: b, rule: mapped === b ? 'preset: identifier inside a string' : 'preset: echoed value inside a string', tolerated: true });
+      return;
+    }
   }
   const f = field(at, a, b, vol);
   if (f.tolerated && echoes && (typeof a === 'string' || typeof a === 'number') && typeof a === typeof b) echoes.learn(a as string | number, b as string | number, path, f.rule);

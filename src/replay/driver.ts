@@ -130,7 +130,7 @@ class DriveRun {
     private readonly until?: number,
   ) {
     this.vol = new Volatility(o.volatile);
-    this.shift = new ClockShift(o.now);
+    this.shift = new ClockShift(this.echoes, o.now);
     this.outcome = new Outcome(o.tape, 'client', this.ids, [this.echoes, this.shift]);
     this.script = new ChannelScript(o.tape, channels, o.progress);
     this.timeoutMs = o.timeoutMs ?? 10_000;
@@ -219,10 +219,10 @@ class DriveRun {
     c.t!.send(this.outgoing(f), { binary: f.kind === 'ws.binary' });
   }
 
-  /** A recorded client frame as it goes out live: the client's own times moved, echoes and identifiers mapped. */
+  /** A recorded client frame as it goes out live: echoes of the live runtime's values first, then the client's own timestamps moved to today, identifiers mapped. */
   private outgoing(f: TapeFrame): Buffer {
-    const data = this.shift.apply(f.data, f.wall_ms, (v) => this.echoes.has(v));
-    return this.ids.apply(this.echoes.apply(data).data);
+    const data = this.echoes.apply(f.data).data;
+    return this.ids.apply(this.shift.apply(data, f.wall_ms, (v) => this.echoes.isLive(v)));
   }
 
   /** The recorded client closed (or vanished, or ended a stdio runtime's input) here. */

@@ -4,6 +4,8 @@ import { eachLeaf } from './walk.js';
 
 /** Rules whose values the sender chose, so an echo of them must carry the live value. */
 const ECHOED_RULE = /^(preset: timestamp|user:)/;
+/** Pairs kept: echoes follow what they echo closely (a submit's constraint in its job.accepted). */
+const KEEP = 256;
 
 /**
  * Volatile values the live side chose where the recording has others (a client's
@@ -27,18 +29,34 @@ export class Echoes {
     if (recorded === live || !ECHOED_RULE.test(rule)) return;
     const pointer = toPointer(path);
     if (typeof recorded === 'string') {
-      if (recorded.length >= 4) this.strings.set(recorded, { live: String(live), pointer });
+      if (recorded.length >= 4) this.pair(recorded, String(live), pointer);
       return;
     }
     const key = path[path.length - 1] ?? '';
     const list = (this.numbers.get(key) ?? []).filter((n) => n.rec !== recorded);
     list.push({ rec: recorded, live: live as number, pointer });
+    if (list.length > KEEP) list.shift();
     this.numbers.set(key, list);
   }
 
-  /** Whether `value` is a recorded value with a live counterpart. */
-  has(value: string): boolean {
-    return this.strings.has(value);
+  /** Learns that `recorded` stands for `live` from here on (the newest pairs are kept). */
+  pair(recorded: string, live: string, pointer: string): void {
+    this.strings.delete(recorded);
+    this.strings.set(recorded, { live, pointer });
+    if (this.strings.size > KEEP) this.strings.delete(this.strings.keys().next().value!);
+  }
+
+  /** A string with every learnt recorded value inside it replaced by its live one ("Lease expired at …"). */
+  within(text: string): string {
+    let out = text;
+    for (const [rec, e] of this.strings) if (out.includes(rec)) out = out.split(rec).join(e.live);
+    return out;
+  }
+
+  /** Whether `value` is the live counterpart of a recorded one (put there by an echo). */
+  isLive(value: string): boolean {
+    for (const e of this.strings.values()) if (e.live === value) return true;
+    return false;
   }
 
   /**

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { forwardable, listen } from '../record/channel.js';
-import { chunksOf, RequestHead, ResponseHead, type ChannelRow } from '../tape/format.js';
+import { forwardable, headerPairs, listen } from '../record/channel.js';
+import type { ChannelRow, HeaderPairs, RequestHead } from '../tape/format.js';
+import { readableBody, readExchanges } from '../tape/http-exchanges.js';
 import { TapeReader } from '../tape/reader.js';
+import { PLACEHOLDER } from '../tape/redact.js';
 import { compareValues, type FieldDiff } from './compare.js';
+import { canonicalJson, pathOf } from './walk.js';
 import { sleep } from './frames.js';
 import { IdMap } from './ids.js';
 import type { Divergence } from './report.js';
@@ -13,10 +16,15 @@ interface Exchange {
   seqs: number[];
   request: RequestHead;
   body: Buffer;
-  key: string;
+  /** The canonical request body (see canonicalBody). */
+  canon: string;
+  /** Whether a live request path is this one's: equal, or equal where the recorded one was redacted. */
+  pathMatches(path: string): boolean;
   status: number;
   headers: [string, string][];
   chunks: { data: Buffer; mono: number }[];
+  /** What the recorded client got beyond these bytes, when the tape marks it: a cut connection, or nothing (it gave up). */
+  client?: 'reset' | 'gone';
   served: boolean;
 }
 
@@ -25,6 +33,8 @@ export interface HttpPlayerOptions {
   pace: 'fast' | 'recorded';
   speed: number;
   onDivergence(d: Divergence): void;
+  /** Things done that are not divergences (a recorded cut reproduced). */
+  note?: (line: string) => void;
   /** Called when every recorded exchange has been served. */
   onAllServed(): void;
 }
@@ -33,52 +43,74 @@ export interface HttpPlayerOptions {
 export function canonicalBody(body: Buffer, vol: Volatility): string {
   if (!body.length) return '';
   const text = body.toString('utf8');
+  let v: unknown;
   try {
-    return JSON.stringify(strip(JSON.parse(text), vol, []));
+    v = JSON.parse(text);
   } catch {
     return text;
   }
+  // Containers below the deepest user pointer cannot be skipped: no path is built for them.
+  return canonicalJson(v, (at, x) => (x === null || typeof x !== 'object' || at.depth <= vol.deepestPointer) && vol.treat(pathOf(at), x) !== undefined);
 }
 
-function strip(v: unknown, vol: Volatility, path: string[]): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => strip(x, vol, [...path, String(i)]));
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (vol.treat([...path, k], x)) continue;
-      out[k] = strip(x, vol, [...path, k]);
-    }
-    return out;
-  }
-  return v;
-}
+/** A request body as the matcher reads it: decompressed per its `content-encoding`. */
+const requestBody = (headers: HeaderPairs, body: Buffer): Buffer => readableBody(headers, body).data;
 
 /** Reads the tape's HTTP exchanges into memory (bodies included). */
 export function loadExchanges(path: string, channels: ChannelRow[], vol: Volatility): Exchange[] {
   const tape = TapeReader.open(path);
-  const ids = new Set(channels.map((c) => c.id));
-  const by = new Map<number, Exchange>();
   try {
-    for (const f of tape.frames()) {
-      if (!ids.has(f.channel)) continue;
-      let e = by.get(f.channel);
-      if (!e) by.set(f.channel, (e = { channel: f.channel, seqs: [], request: { method: 'GET', path: '/', headers: [] }, body: Buffer.alloc(0), key: '', status: 0, headers: [], chunks: [], served: false }));
-      e.seqs.push(f.seq);
-      if (f.kind === 'http.request') e.request = RequestHead.parse(JSON.parse(f.data.toString()));
-      else if (f.kind === 'http.request.body') e.body = Buffer.concat([e.body, f.data]);
-      else if (f.kind === 'http.response') {
-        const h = ResponseHead.parse(JSON.parse(f.data.toString()));
-        e.status = h.status;
-        e.headers = h.headers;
-      } else if (f.kind === 'http.response.body') for (const c of chunksOf(f)) e.chunks.push({ data: c.data, mono: c.mono_us });
-    }
+    return readExchanges(tape, new Set(channels.map((c) => c.id))).map((r) => {
+      const request = r.request ?? { method: 'GET', path: '/', headers: [] };
+      const body = requestBody(request.headers, r.requestBody);
+      return {
+        channel: r.channel,
+        seqs: r.seqs,
+        request,
+        body,
+        canon: canonicalBody(body, vol),
+        pathMatches: pathMatcher(request.path),
+        status: r.response?.status ?? 0,
+        headers: r.response ? withLength(r.response.headers, r.chunks) : [],
+        chunks: r.chunks.map((c) => ({ data: c.data, mono: c.monoUs })),
+        client: clientSaw(r.end?.event.client) ?? (r.response ? undefined : 'reset'),
+        served: false,
+      };
+    });
   } finally {
     tape.close();
   }
-  const out = [...by.values()];
-  for (const e of out) e.key = `${e.request.method} ${e.request.path} ${canonicalBody(e.body, vol)}`;
-  return out;
+}
+
+const clientSaw = (v: unknown): Exchange['client'] => (v === 'reset' || v === 'gone' ? v : undefined);
+
+/** Ends the response as the recorded client saw it end: complete, cut (a reset), or never (it gave up first). */
+async function finish(e: Exchange, res: ServerResponse): Promise<void> {
+  if (!e.client) return void res.end();
+  if (e.status && !e.chunks.length) res.flushHeaders();
+  if (e.client === 'reset') return void res.destroy();
+  if (!res.destroyed) await new Promise((r) => res.once('close', r));
+}
+
+const PLACEHOLDERS = new RegExp(PLACEHOLDER.source, 'g');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A recorded path's redacted parts (`?api_key=[arcp-redacted:1]`) match whatever the live request has there. */
+function pathMatcher(recorded: string): (live: string) => boolean {
+  if (!PLACEHOLDER.test(recorded)) return (live) => live === recorded;
+  const re = new RegExp(`^${recorded.split(PLACEHOLDERS).map(escapeRe).join('.*?')}$`, 's');
+  return (live) => re.test(live);
+}
+
+/**
+ * A recorded `content-length` made true of the stored body: redaction changes a body's length
+ * (and a re-compressed one's bytes), and a client must get a length that fits what it is sent.
+ */
+function withLength(headers: HeaderPairs, chunks: { data: Buffer }[]): HeaderPairs {
+  const i = headers.findIndex(([k]) => k.toLowerCase() === 'content-length');
+  if (i < 0) return headers;
+  const size = String(chunks.reduce((n, c) => n + c.data.length, 0));
+  return headers[i][1] === size ? headers : headers.map((h, j): [string, string] => (j === i ? [h[0], size] : h));
 }
 
 /**
@@ -92,11 +124,11 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = requestBody(headerPairs(req.rawHeaders), Buffer.concat(chunks));
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const key = `${method} ${path} ${canonicalBody(body, o.vol)}`;
-    const e = exchanges.find((x) => !x.served && x.key === key);
+    const canon = canonicalBody(body, o.vol);
+    const e = exchanges.find((x) => !x.served && x.request.method === method && x.canon === canon && x.pathMatches(path));
     if (!e) {
       const closest = closestTo(exchanges, method, path, body, o.vol);
       const message = `no recorded exchange matches ${method} ${path}${closest ? `; closest is ${closest.request}` : ''}`;
@@ -106,7 +138,7 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
       return;
     }
     e.served = true;
-    res.writeHead(e.status, forwardable(e.headers));
+    if (e.status) res.writeHead(e.status, forwardable(e.headers));
     let last = e.chunks[0]?.mono;
     let owed = 0;
     for (const c of e.chunks) {
@@ -117,9 +149,12 @@ export async function startHttpPlayer(exchanges: Exchange[], host: string, port:
         await sleep(whole);
         owed -= whole;
       }
-      if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
+      // Before a recorded cut, the bytes must have gone out: the last write is waited for.
+      if (e.client === 'reset' && c === e.chunks.at(-1)) await new Promise<void>((r) => res.write(c.data, () => r()));
+      else if (!res.write(c.data)) await new Promise((r) => res.once('drain', r));
     }
-    res.end();
+    if (e.client) o.note?.(e.client === 'reset' ? `HTTP channel ${e.channel}: the recorded client's connection was cut after ${e.chunks.length} chunk(s); cut the same way` : `HTTP channel ${e.channel}: the recorded client gave up waiting; nothing more was sent until this one did`);
+    await finish(e, res);
     served.push(...e.seqs);
     if (exchanges.every((x) => x.served)) o.onAllServed();
   }

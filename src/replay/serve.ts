@@ -4,6 +4,8 @@ import { listenWebSocket, type WsListener } from '../engine/transport/websocket.
 import { ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
 import type { Fault } from './faults.js';
+import { Echoes } from './echo.js';
+import { recordedOrderGate } from './gate.js';
 import { loadExchanges, startHttpPlayer } from './http-player.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
@@ -42,8 +44,9 @@ export interface ServingReplay {
 export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay> {
   const tape = TapeReader.open(o.tape);
   const channels = tape.channels();
-  tape.close();
   const messageChannels = channels.filter((c) => c.kind !== 'http');
+  const firstSeqs = messageChannels.length > 1 ? tape.firstSeqs() : undefined;
+  tape.close();
   const httpChannels = channels.filter((c) => c.kind === 'http');
   const wantMessages = Boolean(o.listen || o.stdio);
   if (wantMessages && !messageChannels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to replay`, httpChannels.length ? 'it holds HTTP exchanges: use --http-port' : 'record one with `arcp record`');
@@ -52,7 +55,8 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
 
   const vol = new Volatility(o.volatile);
   const ids = new IdMap();
-  const outcome = new Outcome(o.tape, wantMessages ? 'runtime' : 'http', ids);
+  const echoes = new Echoes();
+  const outcome = new Outcome(o.tape, wantMessages ? 'runtime' : 'http', ids, [echoes]);
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   const scripts: ChannelScript[] = [];
@@ -62,9 +66,13 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
   const maybeFinish = () => {
     if ((pendingChannels === 0 && httpDone) || (outcome.divergences.length && !o.keepGoing)) finish();
   };
+  const messageIds = new Set(messageChannels.map((c) => c.id));
   const play: PlayOptions = {
     vol,
     ids,
+    echoes,
+    // Several connections keep their recorded order across each other.
+    gate: firstSeqs && recordedOrderGate(new Map([...firstSeqs].filter(([ch]) => messageIds.has(ch)))),
     pace: o.pace ?? 'fast',
     speed: o.speed ?? 1,
     faults: o.faults ?? [],
@@ -103,6 +111,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       pace: play.pace,
       speed: play.speed,
       onDivergence: play.onDivergence,
+      note: play.note,
       onAllServed: () => {
         httpDone = true;
         maybeFinish();

@@ -26,8 +26,11 @@ export const DEFAULT_VOLATILE: VolatileRules = { preset: true, pointers: [] };
 
 export class Volatility {
   private readonly user: { text: string; tokens: string[] }[];
+  /** The length of the longest user pointer: only user rules can match a container, and none deeper than this. */
+  readonly deepestPointer: number;
   constructor(readonly rules: VolatileRules = DEFAULT_VOLATILE) {
     this.user = rules.pointers.map((p) => ({ text: p, tokens: pointerTokens(p) }));
+    this.deepestPointer = Math.max(1, ...this.user.map((u) => u.tokens.length));
   }
 
   /** How a differing value at `path` is treated, or undefined when it must be equal. */

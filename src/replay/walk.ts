@@ -29,3 +29,39 @@ export function eachLeaf(v: unknown, wants: (key: string) => boolean, visit: (pa
     } else if (at && wants(at.key)) visit(pathOf(at), x);
   }
 }
+
+/**
+ * JSON text with object keys sorted and the fields `skip` names left out: two bodies that differ
+ * only in key order or skipped fields give the same text. Written without recursion.
+ */
+export function canonicalJson(v: unknown, skip: (at: PathNode, value: unknown) => boolean): string {
+  let out = '';
+  const stack: ({ x: unknown; at?: PathNode } | { raw: string })[] = [{ x: v }];
+  while (stack.length) {
+    const item = stack.pop()!;
+    if ('raw' in item) {
+      out += item.raw;
+      continue;
+    }
+    const { x, at } = item;
+    if (Array.isArray(x)) {
+      out += '[';
+      stack.push({ raw: ']' });
+      for (let i = x.length - 1; i >= 0; i--) {
+        stack.push({ x: x[i] === undefined ? null : x[i], at: child(at, String(i)) });
+        if (i > 0) stack.push({ raw: ',' });
+      }
+    } else if (x !== null && typeof x === 'object') {
+      const keys = Object.keys(x)
+        .sort()
+        .filter((k) => (x as Record<string, unknown>)[k] !== undefined && !skip(child(at, k), (x as Record<string, unknown>)[k]));
+      out += '{';
+      stack.push({ raw: '}' });
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push({ x: (x as Record<string, unknown>)[keys[i]], at: child(at, keys[i]) });
+        stack.push({ raw: `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:` });
+      }
+    } else out += JSON.stringify(x);
+  }
+  return out;
+}

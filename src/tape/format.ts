@@ -45,6 +45,8 @@ export const FLAG = {
   redacted: 8,
   large: 16,
   sse: 32,
+  /** A compressed body that was redacted and compressed again: its bytes are not the upstream's. */
+  reencoded: 64,
 } as const;
 export type FlagName = keyof typeof FLAG;
 export const LARGE_FRAME = 1024 * 1024;
@@ -114,13 +116,30 @@ export const ChannelRow = z.object({
 });
 export type ChannelRow = z.infer<typeof ChannelRow>;
 
+/** The rules a recorder applies (held in memory, handed to the writer; never stored as text). */
 export const RedactionRules = z.object({
   enabled: z.boolean(),
   pointers: z.array(z.string()),
   headers: z.array(z.string()),
   regexes: z.array(z.string()),
+  /** Query parameter names whose values are credentials. */
+  query: z.array(z.string()).optional(),
 });
 export type RedactionRules = z.infer<typeof RedactionRules>;
+
+/** What a tape stores of its rules: counts and a salted digest (see summarizeRules). */
+export const RedactionSummary = z.object({
+  enabled: z.boolean(),
+  defaults: z.boolean(),
+  counts: z.object({ pointers: z.number().int(), headers: z.number().int(), regexes: z.number().int(), query: z.number().int() }),
+  extra_digest: z.string(),
+});
+export type RedactionSummary = z.infer<typeof RedactionSummary>;
+
+/** The counts of a stored `redaction` value: a summary, or the rule lists older tapes stored. */
+export function redactionCounts(r: RedactionSummary | RedactionRules): RedactionSummary['counts'] {
+  return 'counts' in r ? r.counts : { pointers: r.pointers.length, headers: r.headers.length, regexes: r.regexes.length, query: r.query?.length ?? 0 };
+}
 
 /** A fork's family record (`arcp fork`): where it branched from its parent and how it differs. */
 export const Lineage = z.object({
@@ -153,7 +172,8 @@ export const TapeMeta = z.object({
   command_line: z.array(z.string()),
   started_at: z.string(),
   ended_at: z.string().optional(),
-  redaction: RedactionRules,
+  /** Rules in full while the writer is handed them; a summary once stored (older tapes stored the lists). */
+  redaction: z.union([RedactionSummary, RedactionRules]),
   lineage: Lineage.nullable(),
   fingerprint: z.string().optional(),
   frame_count: z.number().int().optional(),

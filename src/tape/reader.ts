@@ -103,6 +103,12 @@ export class TapeReader {
     }
   }
 
+  /** Each channel's first frame seq. */
+  firstSeqs(): Map<number, number> {
+    const rows = this.db.prepare('SELECT channel, min(seq) AS seq FROM frames GROUP BY channel').all() as { channel: number; seq: number }[];
+    return new Map(rows.map((r) => [r.channel, r.seq]));
+  }
+
   /** Every blob, for verification. */
   *blobs(): Generator<{ hash: string; size: number; data: Buffer }> {
     yield* this.db.prepare('SELECT hash, size, data FROM blobs').iterate() as Iterable<{ hash: string; size: number; data: Buffer }>;

@@ -3,12 +3,12 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
-import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
-import { Redactor } from './redact.js';
+import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, RedactionRules, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
+import { Redactor, scrubCommandLine, summarizeRules } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BlobIndex } from './blob-index.js';
 import { RecentHashes } from './recent-hashes.js';
-import { checkFrame, redactBody, type BodyMode } from './frame-check.js';
+import { bodyReading, checkFrame, redactBody, redactEncoded, type BodyMode, type BodyReading } from './frame-check.js';
 import { BLOB_COLUMNS, CHANNEL_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
 import { CHANNEL_OPEN, META_STRIDE, PART, type ToWorker } from './write-protocol.js';
 
@@ -25,6 +25,8 @@ const index = new BlobIndex();
 const recent = new RecentHashes();
 /** Per HTTP channel: how its current response body is to be read (set by its head). */
 const bodyMode = new Map<number, BodyMode>();
+/** Per HTTP channel, for compressed bodies only: their codings and what they hold (same keys as bodyMode). */
+const encodedBody = new Map<number, BodyReading & { split?: boolean }>();
 let frames: BatchInsert;
 let blobs: BatchInsert;
 let channels: BatchInsert;
@@ -86,12 +88,15 @@ function open(path: string, meta: TapeMeta): void {
   // checkpoint copies the WAL into the file, and most recordings then need only the one at close.
   db.pragma('wal_autocheckpoint = 16384');
   db.exec(CREATE_TAPE);
+  // The rules come in full and are stored as a summary: a rule's text is often the secret.
+  const rules = RedactionRules.parse(meta.redaction);
+  redactor = new Redactor(rules);
+  const stored: TapeMeta = { ...meta, redaction: summarizeRules(rules), command_line: scrubCommandLine(meta.command_line, redactor) };
   const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
   db.transaction(() => {
-    for (const [k, v] of Object.entries(meta)) if (v !== undefined) put.run(k, JSON.stringify(v));
+    for (const [k, v] of Object.entries(stored)) if (v !== undefined) put.run(k, JSON.stringify(v));
   })();
   startWall = Date.parse(meta.started_at);
-  redactor = new Redactor(meta.redaction);
   frames = new BatchInsert(db, 'frames', FRAME_COLUMNS);
   blobs = new BatchInsert(db, 'blobs', BLOB_COLUMNS);
   channels = new BatchInsert(db, 'channels', CHANNEL_COLUMNS);
@@ -101,13 +106,25 @@ function open(path: string, meta: TapeMeta): void {
 /** A channel registered in line: its bytes are the label, then its info as JSON (see CHANNEL_OPEN). */
 function addChannel(id: number, kindCode: number, openedMs: number, batch: Buffer, off: number, labelLen: number, len: number): void {
   let info = batch.toString('utf8', off + labelLen, off + len);
-  // Only WebSocket channels carry headers in their info; the rest go in as they came.
-  if (redactor.active && info.includes('"headers"')) {
+  let label = batch.toString('utf8', off, off + labelLen);
+  // Headers (WebSocket channels) and URLs with something a rule could match get redacted;
+  // the rest (most HTTP exchanges: no query) go in as they came.
+  const urls = redactor.active && redactor.mayMatchUrl(info);
+  if (urls || (redactor.active && (info.includes('"headers"') || info.includes('"command"')))) {
     const parsed = JSON.parse(info) as ChannelInfo;
     if (parsed.headers) parsed.headers = redactor.headerPairs(parsed.headers).pairs;
+    // A wrapped runtime's command line may carry a token (`--token tok=alice`), as the recorder's may.
+    if (parsed.command) {
+      parsed.command = scrubCommandLine(parsed.command, redactor);
+      label = scrubCommandLine(label.split(' '), redactor).join(' ');
+    }
+    if (urls) {
+      for (const k of ['url', 'upstream'] as const) if (parsed[k] !== undefined) parsed[k] = redactor.url(parsed[k]);
+      label = redactor.url(label);
+    }
     info = JSON.stringify(parsed);
   }
-  channels.add(id, CHANNEL_KINDS[kindCode], batch.toString('utf8', off, off + labelLen), Math.round(openedMs), info);
+  channels.add(id, CHANNEL_KINDS[kindCode], label, Math.round(openedMs), info);
 }
 
 /** Body chunks of one exchange gathering into one row (one blob, one hash, one insert). */
@@ -130,8 +147,12 @@ interface Segment {
   size: number;
   /** Opened by an import's explicit `first`: it ends when its row ends, not with the batch. */
   explicit: boolean;
+  /** A compressed body to redact: it must be decoded whole, so it stays open until the body ends (up to HOLD_MAX). */
+  held: boolean;
 }
 const SEGMENT_MAX = 1024 * 1024;
+/** A compressed body larger than this is stored as it came, in rows as any body (scan still decodes it). */
+const HOLD_MAX = 32 * 1024 * 1024;
 const openSegments = new Map<number, Segment>();
 /** The segment last added to: consecutive chunks of one exchange skip the map lookup. */
 let lastSegment: Segment | undefined;
@@ -145,7 +166,7 @@ let unprinted: (number | string)[] = [];
 function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: number, wallMs: number, part: number, batch: Buffer, off: number, len: number): void {
   // The common case first, kept cheap: the next chunk of the body row being gathered.
   const seg = lastSegment?.channel === channel ? lastSegment : openSegments.get(channel);
-  if (seg && seg.kindCode === kindCode && seg.dirCode === dirCode && (part === PART.next || (part === PART.auto && seg.size < SEGMENT_MAX))) {
+  if (seg && seg.kindCode === kindCode && seg.dirCode === dirCode && (part === PART.next || (part === PART.auto && seg.size < (seg.held ? HOLD_MAX : SEGMENT_MAX)))) {
     if (seg.run === batch && seg.runEnd === off) seg.runEnd += len;
     else {
       endRun(seg);
@@ -159,12 +180,21 @@ function addFrame(channel: number, dirCode: number, kindCode: number, monoUs: nu
     lastSegment = seg;
     return;
   }
-  if (seg) closeSegment(seg);
+  if (seg) {
+    // A held body past HOLD_MAX goes on in rows of its own: none of them can be decoded alone.
+    if (seg.held && seg.kindCode === kindCode && seg.dirCode === dirCode) {
+      const enc = encodedBody.get(bodyKey(FRAME_KINDS[kindCode], channel));
+      if (enc) enc.split = true;
+    }
+    closeSegment(seg);
+  }
   const mono = Math.round(monoUs);
   const wall = Math.round(Number.isNaN(wallMs) ? startWall + monoUs / 1000 : wallMs);
   if (isBodyKind(FRAME_KINDS[kindCode])) {
     const explicit = part === PART.first;
-    lastSegment = { seq: ++seq, channel, dirCode, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit };
+    const enc = redactor.active ? encodedBody.get(bodyKey(FRAME_KINDS[kindCode], channel)) : undefined;
+    const held = enc !== undefined && !enc.split;
+    lastSegment = { seq: ++seq, channel, dirCode, kindCode, mono, wall, pieces: [], run: batch, runStart: off, runEnd: off + len, sizes: [len], monos: [mono], size: len, explicit, held };
     openSegments.set(channel, lastSegment);
   } else frameRow(++seq, channel, DIRECTIONS[dirCode], kindCode, mono, wall, batch.subarray(off, off + len));
 }
@@ -180,25 +210,33 @@ function frameRow(rowSeq: number, channel: number, dir: string, kindCode: number
   const rawHash = recent.sha256(kindCode, raw);
   const seen = index.checked(rawHash, kindCode);
   if (seen) {
-    trackBodyMode(kind, channel, seen.mode);
+    trackBodyMode(kind, channel, seen.mode, raw);
     return writeRow(rowSeq, channel, dir, kind, mono, wall, seen.blob, rawHash, raw.length, seen.flags, null);
   }
   const { data, flags, mode } = checkFrame(redactor, kind, raw);
-  trackBodyMode(kind, channel, mode);
+  trackBodyMode(kind, channel, mode, raw);
   const hash = data === raw ? rawHash : sha256hex(data);
   const blob = store(hash, data, data === raw, kindCode, flags, mode);
   writeRow(rowSeq, channel, dir, kind, mono, wall, blob, hash, data.length, flags, null);
 }
 
-/** An HTTP head sets how its body is read; request bodies are keyed by the negated channel id. */
-function trackBodyMode(kind: FrameKind, channel: number, mode: BodyMode | undefined): void {
-  if (kind === 'http.request') bodyMode.set(-channel, mode ?? 'opaque');
-  else if (kind === 'http.response') bodyMode.set(channel, mode ?? 'opaque');
-  else if (kind === 'transport.close' || kind === 'transport.error') {
+/** Request bodies are keyed by the negated channel id, response bodies by the id. */
+const bodyKey = (kind: FrameKind, channel: number): number => (kind === 'http.request' || kind === 'http.request.body' ? -channel : channel);
+
+/** An HTTP head sets how its body is read (a compressed one's codings read again from the head: rare, so not cached). */
+function trackBodyMode(kind: FrameKind, channel: number, mode: BodyMode | undefined, head: Buffer): void {
+  if (kind === 'http.request' || kind === 'http.response') {
+    const key = bodyKey(kind, channel);
+    bodyMode.set(key, mode ?? 'opaque');
+    if (mode === 'encoded') encodedBody.set(key, bodyReading((JSON.parse(head.toString('utf8')) as { headers: [string, string][] }).headers));
+    else encodedBody.delete(key);
+  } else if (kind === 'transport.close' || kind === 'transport.error') {
     // The exchange is over (its body rows closed before this row): forget its modes, or a
     // long recording's map grows by two entries an exchange.
     bodyMode.delete(channel);
     bodyMode.delete(-channel);
+    encodedBody.delete(channel);
+    encodedBody.delete(-channel);
   }
 }
 
@@ -208,13 +246,24 @@ function closeSegment(s: Segment): void {
   if (lastSegment === s) lastSegment = undefined;
   endRun(s);
   const kind = FRAME_KINDS[s.kindCode];
-  const mode = bodyMode.get(kind === 'http.response.body' ? s.channel : -s.channel) ?? 'opaque';
+  const key = bodyKey(kind, s.channel);
+  const mode = bodyMode.get(key) ?? 'opaque';
   let data = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces, s.size);
   let hash = recent.sha256(s.kindCode, data);
-  let flags = mode === 'sse' ? FLAG.sse : 0;
+  const enc = mode === 'encoded' ? encodedBody.get(key) : undefined;
+  let flags = mode === 'sse' || enc?.inner === 'sse' ? FLAG.sse : 0;
   const seen = index.checked(hash, s.kindCode);
   const known = seen?.mode === mode;
-  const redacted = known ? undefined : redactBody(redactor, mode, data, s.sizes);
+  if (enc && !known && s.held) {
+    const r = redactEncoded(redactor, enc, data, s.sizes);
+    if (r) {
+      flags |= FLAG.redacted | FLAG.reencoded;
+      r.sizes.forEach((n, i) => (s.sizes[i] = n));
+      data = r.data;
+      hash = sha256hex(data);
+    }
+  }
+  const redacted = known || mode === 'encoded' ? undefined : redactBody(redactor, mode, data, s.sizes);
   if (redacted) {
     flags |= FLAG.redacted;
     redacted.forEach((c, i) => (s.sizes[i] = c.length));
@@ -222,7 +271,7 @@ function closeSegment(s: Segment): void {
     hash = sha256hex(data);
   }
   if (s.sizes.some((n) => n >= LARGE_FRAME)) flags |= FLAG.large;
-  const blob = known ? seen.blob : store(hash, data, !redacted, s.kindCode, flags, mode);
+  const blob = known ? seen.blob : store(hash, data, (flags & FLAG.redacted) === 0, s.kindCode, flags, mode);
   writeRow(s.seq, s.channel, DIRECTIONS[s.dirCode], kind, s.mono, s.wall, blob, hash, data.length, flags, s.sizes.length > 1 ? partsJson(s.sizes, s.monos) : null);
 }
 
@@ -251,8 +300,12 @@ function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mo
  */
 function endBatch(final = false): void {
   for (const s of [...openSegments.values()].sort((a, b) => a.seq - b.seq)) {
-    if (final || !s.explicit) closeSegment(s);
-    else endRun(s);
+    if (final || (!s.explicit && !s.held)) closeSegment(s);
+    else {
+      endRun(s);
+      // Its pieces are views into this batch's buffer (up to 8 MiB): keep a copy of its bytes instead.
+      s.pieces = [Buffer.concat(s.pieces, s.size)];
+    }
   }
   recent.clear();
   channels.flush();

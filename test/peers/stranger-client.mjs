@@ -6,6 +6,7 @@
 // a close with 1001, a dropped socket, or its own death by SIGKILL mid-session.
 //
 //   node stranger-client.mjs URL SCENARIO [--token T] [--close none|1001|terminate] [--no-bye] [--ack-ms N]
+//        broken on purpose: [--ack-ahead N] (acks N beyond what arrived) [--ack-back] (acks go back) [--no-pong]
 //
 // Prints one JSON line per observation on stdout ({"event":…}); exits 0 when the scenario saw
 // what a client of a correct runtime must see, 3 with the reason on stderr when it did not.
@@ -21,6 +22,9 @@ const closeMode = opt('close', 'none');
 const ackMs = Number(opt('ack-ms', '40'));
 // Without bye the close is this client's alone (the runtime may close first after a bye).
 const sayBye = !rest.includes('--no-bye');
+const ackAhead = Number(opt('ack-ahead', '0'));
+const ackBack = rest.includes('--ack-back');
+const answerPings = !rest.includes('--no-pong');
 const FEATURES = ['heartbeat', 'ack', 'list_jobs', 'subscribe', 'lease_expires_at', 'cost.budget', 'progress', 'result_chunk', 'agent_versions', 'model.use', 'provisioned_credentials'];
 
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -72,7 +76,7 @@ class Session {
       if (m.event_seq !== this.lastSeq + 1) fail(`${this.name}: event_seq went from ${this.lastSeq} to ${m.event_seq}`);
       this.lastSeq = m.event_seq;
     }
-    if (m.type === 'session.ping') this.send('session.pong', { ping_nonce: m.payload.nonce, received_at: new Date().toISOString() });
+    if (m.type === 'session.ping' && answerPings) this.send('session.pong', { ping_nonce: m.payload.nonce, received_at: new Date().toISOString() });
     say({ event: 'frame', session: this.name, type: m.type, kind: m.payload?.kind, seq: m.event_seq });
     for (const w of [...this.waiters]) {
       if (w.match(m)) {
@@ -92,19 +96,26 @@ class Session {
     });
   }
 
-  async hello() {
-    this.send('session.hello', { client: { name: `stranger-client/${scenario}`, version: '1.0.0' }, auth: { scheme: 'bearer', token }, capabilities: { encodings: ['json'], features: FEATURES } });
+  /** `resume`: the v1.0 form the SDK sends, inside the hello. */
+  async hello(resume) {
+    this.send('session.hello', { client: { name: `stranger-client/${scenario}`, version: '1.0.0' }, auth: { scheme: 'bearer', token }, capabilities: { encodings: ['json'], features: FEATURES }, ...(resume ? { resume } : {}) });
     const w = await this.wait((m) => m.type === 'session.welcome' || m.type === 'session.error', 'session.welcome');
     if (w.type !== 'session.welcome') fail(`${this.name}: hello refused: ${JSON.stringify(w.payload)}`);
     this.sessionId = w.session_id;
+    this.resumeToken = w.payload.resume_token;
     // The SDK acks on a timer, whatever has arrived by then: the values differ run to run.
     this.ackTimer = setInterval(() => {
       if (this.lastSeq > this.acked) {
         this.acked = this.lastSeq;
-        this.send('session.ack', { last_processed_seq: this.lastSeq });
+        this.ack();
       }
     }, ackMs);
     return w;
+  }
+
+  ack(value = this.lastSeq + ackAhead) {
+    this.lastAckSent = value;
+    this.send('session.ack', { last_processed_seq: value });
   }
 
   async submit(payload) {
@@ -121,7 +132,8 @@ class Session {
   /** How the SDK ends a session: bye, then a close without a status code (1005 on the wire). */
   async bye() {
     clearInterval(this.ackTimer);
-    if (this.lastSeq > this.acked) this.send('session.ack', { last_processed_seq: this.lastSeq });
+    if (this.lastSeq > this.acked) this.ack();
+    if (ackBack && this.lastAckSent > 3) this.ack(this.lastAckSent - 3);
     if (sayBye) this.send('session.bye', { reason: 'scenario done' });
     if (closeMode === '1001') this.ws.close(1001, 'client going away');
     else if (closeMode === 'terminate') this.ws.terminate();
@@ -148,7 +160,7 @@ const scenarios = {
     await a.open();
     await a.hello();
     const expiresAt = new Date(Date.now() + 1500).toISOString();
-    const { accepted, jobId } = await a.submit({ agent: 'lease-watch', input: { tickMs: 100, ticks: 100 }, lease_request: { 'tool.call': ['index.*'] }, lease_constraints: { expires_at: expiresAt } });
+    const { accepted, jobId } = await a.submit({ agent: 'lease-watch', input: { tickMs: 600, ticks: 100 }, lease_request: { 'tool.call': ['index.*'] }, lease_constraints: { expires_at: expiresAt } });
     if (accepted.type !== 'job.accepted') fail(`lease-watch refused: ${JSON.stringify(accepted.payload)}`);
     const echoed = accepted.payload?.lease_constraints?.expires_at;
     if (echoed !== expiresAt) fail(`job.accepted did not echo my expires_at: sent ${expiresAt}, got ${echoed}`);
@@ -188,6 +200,39 @@ const scenarios = {
     if (ea.type !== 'job.result' || eb.type !== 'job.result') fail('both sessions must see the job succeed');
     await b.bye();
     await a.bye();
+  },
+
+  // Quiet for a while: only the runtime's heartbeats flow.
+  async quiet() {
+    const a = new Session('A');
+    await a.open();
+    const w = await a.hello();
+    const pings = (w.payload.heartbeat_interval_sec ?? 1) * 2.6 * 1000;
+    await new Promise((r) => setTimeout(r, pings));
+    if (!a.frames.some((m) => m.type === 'session.ping')) fail('the runtime sent no session.ping while the session was quiet');
+    await a.bye();
+  },
+
+  // Drops the socket mid-job, then resumes on a new connection with the v1.0 form (resume inside the hello).
+  async resume() {
+    const a = new Session('A');
+    await a.open();
+    await a.hello();
+    const { jobId } = await a.submit({ agent: 'ticker', input: { ticks: 6, tickMs: 80 } });
+    await a.wait((m) => m.type === 'job.event' && m.payload?.body?.message === 'tick 2/6', 'tick 2');
+    clearInterval(a.ackTimer);
+    a.ws.terminate();
+    await a.closed;
+    const b = new Session('B');
+    b.lastSeq = a.lastSeq;
+    b.acked = a.acked;
+    await b.open();
+    const w = await b.hello({ session_id: a.sessionId, resume_token: a.resumeToken, last_event_seq: a.lastSeq });
+    if (w.session_id !== a.sessionId) fail(`resume gave a new session ${w.session_id}, not ${a.sessionId}`);
+    if (w.payload.resume_token === a.resumeToken) fail('the resume token was not rotated');
+    const end = await b.terminal(jobId);
+    if (end.type !== 'job.result') fail(`after resume the job ended with ${end.type}`);
+    await b.bye();
   },
 
   // Dies mid-job, as a killed process does: no bye, no close frame.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareFrames } from '../../src/replay/compare.js';
+import { canonicalBody } from '../../src/replay/http-player.js';
 import { IdMap } from '../../src/replay/ids.js';
 import { Volatility } from '../../src/replay/volatile.js';
 
@@ -42,5 +43,30 @@ describe('frame comparison', () => {
   it('a redaction placeholder matches any live value; a non-JSON live frame is a plain mismatch', () => {
     expect(cmp({ payload: { auth: { token: '[arcp-redacted:1]' } } }, { payload: { auth: { token: 'real' } } }).ok).toBe(true);
     expect(cmp({ a: 1 }, 'not json')).toMatchObject({ ok: false, note: 'the live frame is not JSON' });
+  });
+});
+
+describe('walking frames from strangers', () => {
+  const deep = (n: number, leaf: string) => '{"a":'.repeat(n) + leaf + '}'.repeat(n);
+  it('compares frames nested 100k deep without recursion, naming the deep pointer', () => {
+    const vol = new Volatility();
+    const same = compareFrames(Buffer.from(deep(100_000, '1')), Buffer.from(deep(100_000, '1') + ' '), vol, new IdMap());
+    expect(same.ok).toBe(true);
+    const diff = compareFrames(Buffer.from(deep(100_000, '1')), Buffer.from(deep(100_000, '2')), vol, new IdMap());
+    expect(diff.ok).toBe(false);
+    expect(diff.fields[0].pointer.length).toBe(100_000 * 2);
+    expect(() => JSON.stringify(diff)).not.toThrow();
+  });
+  it('clips a one-sided deep or huge value in the report', () => {
+    const vol = new Volatility();
+    const diff = compareFrames(Buffer.from(`{"x":${deep(50_000, '1')}}`), Buffer.from('{}'), vol, new IdMap());
+    expect(diff.fields[0]).toMatchObject({ pointer: '/x', rule: 'exact', tolerated: false });
+    expect(String(diff.fields[0].expected)).toMatch(/… \(clipped\)$/);
+    expect(() => JSON.stringify(diff)).not.toThrow();
+  });
+  it('canonical HTTP bodies: sorted keys, volatile fields left out, deep bodies fine', () => {
+    const vol = new Volatility({ preset: true, pointers: ['/meta/*'] });
+    expect(canonicalBody(Buffer.from('{"b":1,"a":{"z":2,"created_at":"x"},"meta":{"q":1}}'), vol)).toBe('{"a":{"z":2},"b":1,"meta":{}}');
+    expect(canonicalBody(Buffer.from(deep(100_000, '1')), vol).length).toBe(deep(100_000, '1').length);
   });
 });

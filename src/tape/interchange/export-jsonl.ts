@@ -4,6 +4,25 @@ import { isMessageKind } from '../format.js';
 import { TapeReader } from '../reader.js';
 import { META_KIND } from './capture.js';
 
+/** JSON text on one line: as it is, or re-serialised when it spans lines (`null` if too deep to). */
+function oneLine(json: string): string {
+  if (!/[\r\n\u2028\u2029]/.test(json)) return json;
+  try {
+    return JSON.stringify(JSON.parse(json));
+  } catch {
+    return 'null';
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes a tape as capture-format JSONL, a line per frame, streamed. Re-importing it gives the same fingerprint. */
 export function* exportJsonl(path: string): Generator<string> {
   const tape = TapeReader.open(path);
@@ -39,12 +58,11 @@ export function* exportJsonl(path: string): Generator<string> {
         if (f.parts) line.parts = f.parts.map(([size, mono]) => [size, mono / 1000]);
         if (f.kind !== 'ws.binary' && isUtf8(f.data)) {
           line.raw = f.data.toString('utf8');
-          if (isMessageKind(f.kind)) {
-            try {
-              line.frame = JSON.parse(line.raw as string);
-            } catch {
-              // not JSON: raw alone tells what was sent
-            }
+          // `frame` is the raw text itself when it is JSON: never re-serialised, so a frame nested
+          // 100k deep (which JSON.stringify cannot write) exports like any other.
+          if (isMessageKind(f.kind) && isJson(line.raw as string)) {
+            yield `${JSON.stringify(line).slice(0, -1)},"frame":${oneLine(line.raw as string)}}`;
+            continue;
           }
         } else line.raw_base64 = f.data.toString('base64');
       }
