@@ -20,6 +20,8 @@ export class LiveJobs {
   /** Submits sent after the fork point and not answered yet, with the job the parent had for them. */
   private readonly awaiting: { channel: Transport; requestId?: string; recordedJob?: string }[] = [];
   lastActivity = Date.now();
+  /** Session-level frames (not a job's) each connection has sent, by type: the replies a client waits for. */
+  readonly replies = new Map<Transport, Map<string, number>>();
   /** Set at the fork point: from then on pings and acks are ours to send. */
   live?: { learn: (recorded: string, live: string) => void; ack?: (t: Transport, seq: number) => void };
   private readonly acks = new Map<Transport, { seq: number; timer?: NodeJS.Timeout }>();
@@ -49,7 +51,12 @@ export class LiveJobs {
     if (typeof m.event_seq === 'number' && this.live?.ack) this.scheduleAck(t, m.event_seq);
     const p = payloadOf(m);
     const id = str(m.job_id) ?? str(p.job_id);
-    if (!id) return;
+    if (!id) {
+      const seen = this.replies.get(t) ?? new Map<string, number>();
+      seen.set(type, (seen.get(type) ?? 0) + 1);
+      this.replies.set(t, seen);
+      return;
+    }
     if (type === 'job.accepted') {
       if (!this.ended.has(id)) this.running.add(id);
       if (!p.parent_job_id) this.answered(id, (a) => a.channel === t);
@@ -131,14 +138,36 @@ export async function playTail(o: TailOptions): Promise<TailOutcome> {
       : undefined,
   };
   let unfinished: string | undefined;
+  /** Session-level replies the recorded client got before its next frame, per connection: waited for as it waited. */
+  const owed = new Map<Transport, Map<string, number>>();
+  const replied = (t: Transport) => [...(owed.get(t) ?? [])].every(([type, n]) => (o.jobs.replies.get(t)?.get(type) ?? 0) >= n);
+  const pending = () => o.jobs.busy || [...conns.values()].some((t) => !t.closed && !replied(t));
+  /** Waits until the live jobs have ended and the replies the recorded client waited for have come (an idle timeout). */
   const quiet = async () => {
-    while (o.jobs.busy && !unfinished) {
-      if ([...conns.values()].every((t) => t.closed)) unfinished = `the runtime closed the connection while job(s) ${[...o.jobs.running].join(', ') || '(a submit)'} had not ended`;
-      else if (Date.now() - o.jobs.lastActivity > o.timeoutMs) unfinished = `job(s) ${[...o.jobs.running].join(', ') || '(a submit)'} still running after ${o.timeoutMs / 1000} s without a frame`;
+    while (!unfinished && pending()) {
+      const what = [...o.jobs.running].join(', ') || 'a reply to the client';
+      if ([...conns.values()].every((t) => t.closed)) {
+        if (o.jobs.busy) unfinished = `the runtime closed the connection while ${what} had not ended`;
+        return;
+      }
+      if (Date.now() - o.jobs.lastActivity > o.timeoutMs) unfinished = `${what} still pending after ${o.timeoutMs / 1000} s without a frame`;
       else await sleep(20);
     }
   };
   const r = TapeReader.open(o.parent);
+  /** The session-level replies the parent's runtime sent after `f`, before the client's next frame on that connection. */
+  const owe = (t: Transport, f: TapeFrame) => {
+    const seen = o.jobs.replies.get(t);
+    const want = new Map<string, number>();
+    for (const g of r.frames({ fromSeq: f.seq + 1, channel: f.channel })) {
+      if (g.dir === 'c2s') break;
+      const m = g.dir === 's2c' && isMessage(g) ? parsed(g.data) : undefined;
+      const type = str(m?.type);
+      if (!type || str(m!.job_id) || str(payloadOf(m).job_id) || /^session\.(ping|pong|ack)$/.test(type)) continue;
+      want.set(type, (want.get(type) ?? seen?.get(type) ?? 0) + 1);
+    }
+    owed.set(t, want);
+  };
   try {
     for (const f of r.frames({ fromSeq: o.from })) {
       if (!arcp.has(f.channel) || f.dir !== 'c2s' && !(f.dir === 'meta' && /terminate/.test(f.data.toString()))) continue;
@@ -165,7 +194,9 @@ export async function playTail(o: TailOptions): Promise<TailOutcome> {
           continue;
         }
         if (type === 'job.submit') o.jobs.expectSubmit(t, str(m?.id), o.parentIndex.submits.find((s) => s.seq === f.seq)?.jobId);
+        owe(t, f);
         t.send(out, { binary: f.kind === 'ws.binary' });
+        o.jobs.lastActivity = Date.now();
       } else if (isClose(frame) || f.dir === 'meta') {
         await quiet();
         const t = conns.get(f.channel);

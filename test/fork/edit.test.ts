@@ -51,6 +51,7 @@ describe('RFC 6902 patches on a step document', () => {
     expect(() => editOf({ patch: join(dir, 'none.json') }, doc)).toThrow(/cannot read it \(ENOENT\)/);
     expect(() => editOf({ set: ['/a=1'], patch: join(dir, 'p.json') }, doc)).toThrow(/--set and --patch both edit the step/);
     expect(() => editOf({ set: ['content'] }, doc)).toThrow(/is not POINTER=JSON/);
+    expect(() => editOf({ set: ['/content=not json'] }, doc)).toThrow(/--set \/content: the value is not JSON/);
   });
 });
 

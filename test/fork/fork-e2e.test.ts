@@ -166,13 +166,13 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
   it('negative control: a runtime that behaves differently before the fork point is reported, and nothing is written', async () => {
     const other = join(dir, 'never.tape');
     // It asks the LLM for another model: its first call is not the recorded one.
-    const a = await arcp(['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', other, '--llm-upstream', llm.url, '--token', 'tok', '--timeout', '3', '--', ...serve, '--llm-model', 'another-model']);
+    const a = await arcp(['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', other, '--llm-upstream', llm.url, '--token', 'tok', '--', ...serve, '--llm-model', 'another-model']);
     expect(a.exitCode).toBe(1);
     expect(a.stdout).toMatch(/before the fork point the runtime made a call the parent does not have: POST \/llm\/chat\/completions; closest is POST \/llm\/chat\/completions/);
     expect(a.stdout).toMatch(/\/model +"gpt-4o-mini" +"another-model"/);
     expect(existsSync(other)).toBe(false);
     // It drops its first thought event: the replay of the prefix names the frame.
-    const b = await arcp(['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', other, '--llm-upstream', llm.url, '--token', 'tok', '--timeout', '3', '--', process.execPath, join(import.meta.dirname, '../peers/drop-first-thought.mjs'), ...serve]);
+    const b = await arcp(['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', other, '--llm-upstream', llm.url, '--token', 'tok', '--', process.execPath, join(import.meta.dirname, '../peers/drop-first-thought.mjs'), ...serve]);
     expect(b.exitCode).toBe(1);
     expect(b.stdout).toMatch(/DIVERGED \(mismatch\) at channel 1, seq \d+, runtime → client: the runtime's job\.event differs/);
     expect(b.stdout).toMatch(/\/payload\/kind +"thought" +"tool_call"/);
@@ -206,11 +206,7 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
   it('a bad address or edit is one line naming the step and the nearest valid ones', async () => {
     const cases: [string[], RegExp][] = [
       [['--at', 'job:1/llm:9'], /no step job:1\/llm:9 in the tape: job 1 has 4 LLM exchanges \(nearest: job:1\/llm:4, job:1\/llm:3;/],
-      [['--at', 'job:3/event:1'], /the tape has 1 job \(nearest: job:1\/…/],
-      [['--at', 'job:1/tool_call:call_nope'], /job 1 has no tool_call with call_id "call_nope" \(nearest: job:1\/tool_call:call_/],
-      [['--at', 'step three'], /"step three" is not a step address \(use seq:N, submit:N, job:N\/llm:N/],
       [['--at', 'job:1/llm:3', '--set', '/tool_calls/4/function/name="x"'], /the edit does not apply at job:1\/llm:3: \/tool_calls\/4 does not exist \(nearest: \/tool_calls\/0;/],
-      [['--at', 'job:1/llm:3', '--set', '/content=not json'], /--set \/content: the value is not JSON/],
       [['--at', 'job:1/llm:3', '--set', '/tool_calls/0/function/name=42'], /the edit does not apply at job:1\/llm:3: the edited message does not fit a chat completion message \(\/tool_calls\/0\/function\/name/],
       [['--at', 'job:1/event:2', '--token', 'tok', '--', ...serve], /job:1\/event:2 is a frame the runtime sent; a live runtime sends its own \(fork it without a runtime and replay the child/],
     ];
