@@ -1,5 +1,6 @@
 import type { CannedResponse, HeldRequest, Responder } from '../record/http-respond.js';
-import { canonicalBody, closestTo, loadExchanges } from '../replay/http-player.js';
+import { HttpMatcher, type MatchRequest } from '../replay/http-match.js';
+import { closestTo, loadExchanges } from '../replay/http-player.js';
 import type { Divergence } from '../replay/report.js';
 import type { Volatility } from '../replay/volatile.js';
 import type { ChannelRow } from '../tape/format.js';
@@ -47,10 +48,7 @@ function httpChannels(path: string): ChannelRow[] {
   }
 }
 
-/** Whether a recorded exchange answers a live request, by the rules `arcp replay --http-port` matches with. */
-function answers(e: Recorded, req: HeldRequest, canon: string): boolean {
-  return !e.served && e.request.method === req.method && e.canon === canon && e.pathMatches(req.path);
-}
+
 
 function canned(status: number, headers: [string, string][], chunks: { data: Buffer; mono: number }[], pace: FrontOptions['pace']): CannedResponse {
   return { status, headers, chunks: chunks.map((c, i) => ({ data: c.data, delayMs: pace === 'recorded' && i ? Math.max(0, c.mono - chunks[i - 1].mono) / 1000 : 0 })) };
@@ -68,24 +66,27 @@ function refusal(message: string): CannedResponse {
  * proxy) or to another tape. Every answer is recorded into the child like a forwarded one.
  */
 export function forkFront(o: FrontOptions): { respond: Responder; counts: FrontCounts; forkServed: () => boolean } {
+  // The rules `arcp replay --http-port` matches with: method, path, canonical body.
+  const matcher = new HttpMatcher([], o.vol);
   const all = httpChannels(o.parent);
   const forkChannel = o.step.exchange?.channel;
-  const parentExchanges = loadExchanges(o.parent, all.filter((c) => c.id !== forkChannel), o.vol).filter((e) => e.seqs[0] < o.step.seq);
-  const forked: Recorded | undefined = forkChannel !== undefined ? loadExchanges(o.parent, all.filter((c) => c.id === forkChannel), o.vol)[0] : undefined;
-  const then = o.then ? loadExchanges(o.then, httpChannels(o.then), o.vol) : [];
+  const parentExchanges = loadExchanges(o.parent, all.filter((c) => c.id !== forkChannel), matcher).filter((e) => e.seqs[0] < o.step.seq);
+  const forked: Recorded | undefined = forkChannel !== undefined ? loadExchanges(o.parent, all.filter((c) => c.id === forkChannel), matcher)[0] : undefined;
+  const then = o.then ? loadExchanges(o.then, httpChannels(o.then), matcher) : [];
   const counts: FrontCounts = { parent: 0, edited: 0, tape: 0, live: 0, refused: 0 };
   let forkServed = false;
   const past = () => (forked ? forkServed : o.pastFork());
 
   const respond: Responder = (req) => {
-    const canon = canonicalBody(readableBody(req.headers, req.body).data, o.vol);
-    const prior = parentExchanges.find((e) => answers(e, req, canon));
+    const live: MatchRequest = { method: req.method, path: req.path, headers: req.headers, body: readableBody(req.headers, req.body).data };
+    const answers = (e: Recorded) => !e.served && matcher.matches(e.key, live);
+    const prior = parentExchanges.find(answers);
     if (prior) {
       prior.served = true;
       counts.parent++;
       return canned(prior.status, prior.headers, prior.chunks, o.pace);
     }
-    if (forked && !forkServed && answers(forked, req, canon) && o.edited) {
+    if (forked && !forkServed && answers(forked) && o.edited) {
       forkServed = true;
       counts.edited++;
       const e = o.edited;
@@ -100,7 +101,7 @@ export function forkFront(o: FrontOptions): { respond: Responder; counts: FrontC
       return refusal(`arcp fork: ${message}`);
     }
     if (o.then) {
-      const hit = then.find((e) => answers(e, req, canon));
+      const hit = then.find(answers);
       if (hit) {
         hit.served = true;
         counts.tape++;

@@ -4,7 +4,6 @@ import type { Agent, Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
 import { forwardable, headerPairs, Holds, trustHint } from './channel.js';
-import { answerOrForward, type Responder } from './http-respond.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
@@ -47,13 +46,11 @@ export interface ExchangeContext {
   /** Set when the recorder stops: a client cut off then got a reset. */
   state: { stopping: boolean };
   onWarning?: (line: string) => void;
-  /** Answers exchanges in the upstream's place when it returns a response (fork). */
-  respond?: Responder;
 }
 
-export function exchangeContext(writer: TapeWriter, agent: Agent, routes: HttpRoute[], onWarning?: (line: string) => void, respond?: Responder): ExchangeContext {
+export function exchangeContext(writer: TapeWriter, agent: Agent, routes: HttpRoute[], onWarning?: (line: string) => void): ExchangeContext {
   // Parsed once: a URL per request was a measurable share of the proxy's per-exchange work.
-  return { writer, agent, routes, targets: new Map(routes.map((r) => [r, upstreamTarget(r.upstream)])), state: { stopping: false }, onWarning, respond };
+  return { writer, agent, routes, targets: new Map(routes.map((r) => [r, upstreamTarget(r.upstream)])), state: { stopping: false }, onWarning };
 }
 
 export interface Target {
@@ -80,15 +77,15 @@ export type ClientSaw = 'reset' | 'gone';
  * request head, request body chunks, response head, response body chunks as they arrived
  * (SSE and chunked responses stream through, never buffered whole).
  */
-export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, onClose: () => void = () => undefined, held?: { ch: number; body: Buffer }): void {
+export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res: ServerResponse, onClose: () => void = () => undefined, readBody?: Buffer): void {
   const { writer, agent, state, targets } = ctx;
-  if (!held) res.once('close', onClose);
+  res.once('close', onClose);
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
   const route = pickRoute(ctx.routes, url);
-  const ch = held?.ch ?? writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
+  const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
   const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
-  if (!held) writer.event(ch, 'c2s', 'http.request', head);
+  writer.event(ch, 'c2s', 'http.request', head);
   /** The recorder's own answer (no route, upstream unreachable): the client gets it, so the tape holds it. */
   const fail = (status: number, message: string) => {
     writer.event(ch, 'meta', 'transport.error', { error: message });
@@ -98,11 +95,6 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
     writer.frame(ch, 's2c', 'http.response.body', body);
     res.writeHead(status, Object.fromEntries(headers)).end(body);
   };
-  // `held`: an exchange the responder passed on, its body already read and recorded.
-  if (ctx.respond && !held) {
-    void answerOrForward(writer, ch, req, res, ctx.respond, fail, (body) => forwardExchange(ctx, req, res, onClose, { ch, body }));
-    return;
-  }
   if (!route) {
     req.resume();
     fail(404, `arcp record: no --http route for ${url} (routes: ${ctx.routes.map((r) => r.prefix).join(', ')})`);
@@ -111,10 +103,10 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
   const target = targets.get(route)!;
   const path = target.base + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/';
   const headers = forwardable(head.headers);
-  const hasBody = held ? held.body.length > 0 : method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
+  const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
   async function* body(): AsyncGenerator<Buffer> {
-    if (held) return yield held.body;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // `readBody`: a caller that had to read the body first (replay, to match it) hands it on.
+    for await (const chunk of (readBody ? [readBody] : req) as AsyncIterable<Buffer>) {
       writer.frame(ch, 'c2s', 'http.request.body', chunk);
       yield chunk;
       if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));

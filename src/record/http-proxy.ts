@@ -4,7 +4,7 @@ import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
 import { listeningChannel, type RecordChannel } from './channel.js';
 import { exchangeContext, forwardExchange, type HttpRoute } from './http-exchange.js';
-import type { Responder } from './http-respond.js';
+import { answerOrForward, type Responder } from './http-respond.js';
 
 export { parseRoute, type HttpRoute } from './http-exchange.js';
 
@@ -27,12 +27,13 @@ export interface HttpProxyOptions {
 export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): Promise<RecordChannel> {
   if (!o.routes.length && !o.respond) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 });
-  const ctx = exchangeContext(writer, agent, o.routes, o.onWarning, o.respond);
+  const ctx = exchangeContext(writer, agent, o.routes, o.onWarning);
   const { state } = ctx;
   let active = 0;
   const server = createServer((req, res) => {
     active++;
-    forwardExchange(ctx, req, res, () => active--);
+    if (o.respond) void answerOrForward(ctx, o.respond, req, res, () => active--);
+    else forwardExchange(ctx, req, res, () => active--);
   });
   server.keepAliveTimeout = 10_000;
   return listeningChannel('http', server, o, () => active, async () => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TapeWriter } from '../tape/writer.js';
 import { forwardable, headerPairs } from './channel.js';
+import { forwardExchange, pickRoute, type ExchangeContext } from './http-exchange.js';
 
 /** An exchange as the proxy received it, the body read whole. */
 export interface HeldRequest {
@@ -27,25 +27,39 @@ export type Responder = (req: HeldRequest) => CannedResponse | undefined | Promi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Reads the body (recording it), asks `respond`, and writes its answer or hands the body to `forward`. */
-export async function answerOrForward(writer: TapeWriter, ch: number, req: IncomingMessage, res: ServerResponse, respond: Responder, fail: (status: number, message: string) => void, forward: (body: Buffer) => void): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of req as AsyncIterable<Buffer>) {
-    writer.frame(ch, 'c2s', 'http.request.body', c);
-    chunks.push(c);
-  }
-  const body = Buffer.concat(chunks);
+/**
+ * Reads the request body, asks `respond`, and either forwards the exchange as the proxy would
+ * (the body handed on) or records and writes the answer it gave, as one channel like any other.
+ */
+export async function answerOrForward(ctx: ExchangeContext, respond: Responder, req: IncomingMessage, res: ServerResponse, onClose: () => void): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const c of req as AsyncIterable<Buffer>) parts.push(c);
+  const body = Buffer.concat(parts);
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const headers = headerPairs(req.rawHeaders);
   let canned: CannedResponse | undefined;
+  let failure: string | undefined;
   try {
-    canned = await respond({ method: req.method ?? 'GET', path: req.url ?? '/', headers: headerPairs(req.rawHeaders), body });
+    canned = await respond({ method, path: url, headers, body });
   } catch (e) {
-    fail(502, (e as Error).message);
-    return;
+    failure = (e as Error).message;
   }
-  if (!canned) return forward(body);
-  writer.event(ch, 's2c', 'http.response', { status: canned.status, headers: canned.headers });
-  res.writeHead(canned.status, forwardable(canned.headers));
-  for (const c of canned.chunks) {
+  if (!canned && failure === undefined) return forwardExchange(ctx, req, res, onClose, body);
+  res.once('close', onClose);
+  const { writer } = ctx;
+  const route = pickRoute(ctx.routes, url);
+  const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
+  writer.event(ch, 'c2s', 'http.request', { method, path: url, headers, upstream: route?.upstream });
+  if (body.length) writer.frame(ch, 'c2s', 'http.request.body', body);
+  if (failure !== undefined) {
+    const text = JSON.stringify({ error: { type: 'arcp_record', message: failure } });
+    canned = { status: 502, headers: [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(text))]], chunks: [{ data: Buffer.from(text), delayMs: 0 }] };
+    writer.event(ch, 'meta', 'transport.error', { error: failure });
+  }
+  writer.event(ch, 's2c', 'http.response', { status: canned!.status, headers: canned!.headers });
+  res.writeHead(canned!.status, forwardable(canned!.headers));
+  for (const c of canned!.chunks) {
     if (c.delayMs >= 1) await sleep(c.delayMs);
     if (res.destroyed) break;
     writer.frame(ch, 's2c', 'http.response.body', c.data);

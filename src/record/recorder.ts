@@ -4,7 +4,7 @@ import { ToolError } from '../errors.js';
 import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules, pointerTokens } from '../tape/redact.js';
-import { TapeWriter, type TapeSummary } from '../tape/writer.js';
+import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
 import type { RecordChannel } from './channel.js';
 import { startHttpProxy, type HttpRoute } from './http-proxy.js';
 import { wrapStdio, type StdioChannel } from './stdio-wrap.js';
@@ -14,7 +14,7 @@ export interface RecordOptions {
   tape?: string;
   force?: boolean;
   /** WebSocket proxy to an upstream runtime. */
-  ws?: { upstream: string; host?: string; port?: number };
+  ws?: { upstream: string; host?: string; port?: number; upstreamTimeoutMs?: number };
   /** HTTP reverse proxy for LLM and tool calls. */
   http?: { routes: HttpRoute[]; host?: string; port?: number };
   /** A runtime speaking NDJSON on stdio, wrapped. */
@@ -36,6 +36,8 @@ export interface RecordStats {
   tapeBehind: boolean;
   /** How many times that happened. */
   tapePauses: number;
+  /** Frames the disk refused so far. */
+  lost: number;
 }
 
 export interface RecordSummary extends TapeSummary {
@@ -83,9 +85,13 @@ export function redactionRules(o: { redact?: boolean; pointers?: string[]; heade
 export async function record(o: RecordOptions): Promise<Recording> {
   if (!o.ws && !o.http && !o.stdio) throw new ToolError('E_USAGE', 'nothing to record', 'pass --upstream ws://…, --http PREFIX=URL, or -- <runtime command>');
   const tape = o.tape ?? defaultTapePath();
-  mkdirSync(dirname(tape) || '.', { recursive: true });
+  // Only the default folder is made; a --tape in a folder that does not exist is refused (a typo must not grow a tree).
+  if (!o.tape) mkdirSync(dirname(tape), { recursive: true });
   const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs, maxBacklogBytes: o.maxBacklogBytes });
   writer.on('error', (e: Error) => o.onWarning?.(`tape ${tape}: ${e.message}; traffic still flows, frames from here on may be missing`));
+  writer.on('lost', (l: WriteLoss) => {
+    if (l.fresh) o.onWarning?.(`tape ${tape}: ${l.reason}: frames are not being written (traffic still flows); the tape records the gap`);
+  });
   const channels: RecordChannel[] = [];
   const addresses: Recording['addresses'] = {};
   let stdio: StdioChannel | undefined;
@@ -115,7 +121,7 @@ export async function record(o: RecordOptions): Promise<Recording> {
   return {
     tape,
     addresses,
-    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions }),
+    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions, lost: writer.lostFrames }),
     done: stdio ? stdio.done : new Promise<void>(() => undefined),
     stop: () =>
       (stopping ??= (async () => {

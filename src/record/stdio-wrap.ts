@@ -21,6 +21,8 @@ export interface StdioChannel extends RecordChannel {
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** How long a stopping recorder waits for the wrapped runtime to exit on SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 2000;
 
 /**
  * Wraps a runtime that speaks NDJSON on stdio: the client spawns `arcp record … -- <runtime>`
@@ -89,7 +91,10 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     },
     close: async () => {
       channel.kill('SIGTERM');
+      // A runtime that ignores SIGTERM must not keep the recorder from stopping.
+      const late = setTimeout(() => channel.kill('SIGKILL'), STOP_GRACE_MS);
       await channel.done;
+      clearTimeout(late);
     },
   };
   return channel;

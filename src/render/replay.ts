@@ -45,11 +45,13 @@ export function reportLines(r: ReplayReport, c: ChalkInstance): string[] {
     if (r.substitutions.length > 10) lines.push(c.dim(`  … and ${r.substitutions.length - 10} more`));
   }
   for (const n of r.notes) lines.push(c.dim(`note: ${n}`));
+  if (r.command) lines.push(`${r.command.exitCode ? c.red('command under test failed') : c.green('command under test passed')}: ${r.command.argv.join(' ')} exited with ${r.command.exitCode}`);
   const what = r.mode === 'diff' ? 'diff' : 'replay';
   if (r.ok) {
     lines.push(`${c.green('clean')} ${what} of ${r.tape}: ${r.frames.replayed}/${r.frames.total} frames in ${(r.durationMs / 1000).toFixed(2)} s`);
     lines.push(`  ${what === 'diff' ? 'fingerprints' : 'replay fingerprint'} ${c.cyan(r.replayFingerprint)}${r.replayFingerprint === r.tapeFingerprint ? c.green(' = tape') : c.dim(` (tape ${r.tapeFingerprint || 'unsealed'})`)}`);
-  } else lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  } else if (r.divergences.length || !r.command) lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  else lines.push(`no divergence in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed); the command under test failed`);
   return lines;
 }
 

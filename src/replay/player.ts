@@ -202,10 +202,18 @@ export class Player {
     if (this.o.faults.some((x) => x.kind === 'drop' && x.seq === f.seq)) {
       this.o.note(`fault: dropped the connection after frame ${f.seq}`);
       this.stopped = true;
-      if (this.t.terminate) this.t.terminate();
-      else this.t.close();
-      this.end(false);
+      void this.dropWhenWritten();
     }
+  }
+
+  /** Drops the connection once what was sent (that frame included) has left: a drop *after* the frame. */
+  private async dropWhenWritten(): Promise<void> {
+    this.t.uncork?.();
+    const end = Date.now() + 1000;
+    while ((this.t.buffered ?? 0) > 0 && !this.t.closed && Date.now() < end) await sleep(1);
+    if (this.t.terminate) this.t.terminate();
+    else this.t.close();
+    this.end(false);
   }
 
   /** The recorded runtime closed (WebSocket), or ended its output (stdio), here. */

@@ -58,6 +58,8 @@ export interface ReplayReport {
   substitutions: Substitution[];
   /** Things done that are not divergences: faults injected, heartbeats answered live. */
   notes: string[];
+  /** The program under test run as the client (`replay … -- npm test`), and how it exited: a non-zero exit fails the run. */
+  command?: { argv: string[]; exitCode: number };
   durationMs: number;
 }
 

@@ -6,7 +6,8 @@ import { TapeReader } from '../tape/reader.js';
 import type { Fault } from './faults.js';
 import { Echoes } from './echo.js';
 import { recordedOrderGate } from './gate.js';
-import { loadExchanges, startHttpPlayer } from './http-player.js';
+import { loadExchanges, startHttpPlayer, type HttpServeOptions } from './http-player.js';
+import { HttpMatcher } from './http-match.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { Player, type PlayOptions } from './player.js';
@@ -20,8 +21,8 @@ export interface ServeReplayOptions {
   listen?: { host?: string; port?: number };
   /** …or on a pair of streams (this process's stdin/stdout for `--stdio`). */
   stdio?: { input: Readable; output: Writable };
-  /** Serve the recorded HTTP exchanges offline. */
-  http?: { host?: string; port?: number };
+  /** Serve the recorded HTTP exchanges offline (or with a record or passthrough mode). */
+  http?: HttpServeOptions;
   volatile?: VolatileRules;
   pace?: 'fast' | 'recorded';
   speed?: number;
@@ -106,7 +107,10 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
   if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false).keepEmptyLines());
   let http: Awaited<ReturnType<typeof startHttpPlayer>> | undefined;
   if (o.http) {
-    http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, vol), o.http.host ?? '127.0.0.1', o.http.port ?? 0, {
+    const matcher = new HttpMatcher(o.http.match ?? [], vol);
+    http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, matcher), matcher, {
+      ...o.http,
+      tape: o.tape,
       vol,
       pace: play.pace,
       speed: play.speed,
@@ -125,6 +129,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       await listener?.close();
       await http?.close();
       const report = outcome.report(scripts, http?.served ?? []);
+      if (http) report.notes.push(...(await http.commit())); // after the report: it may rewrite the tape
       for (const s of scripts) s.close();
       return report;
     })());

@@ -35,6 +35,12 @@ export class BlobIndex {
     }
     return { blob, added };
   }
+
+  /** Takes back the blobs a refused transaction added (`hashes`), so ids continue from `size`. */
+  forget(hashes: string[], size: number): void {
+    for (const h of hashes) this.entries.delete(h);
+    this.nextId = size + 1;
+  }
 }
 
 // Low bits of an entry: flags (7), body mode (3), kind (4), clean (1); the blob id above them,

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Bumped when a reader of an older version could misread a tape of this one. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped when a reader of an older version could misread a tape of this one. 2: the redaction
+ * rules stored as counts and a digest, recorded gaps, stdio pipe ends (`transport.close` from
+ * a side), and what an HTTP client got (`client`). Format 1 tapes read as before.
+ */
+export const FORMAT_VERSION = 2;
 /** SQLite `application_id` of every tape: "ARCP". Anything else is a foreign file. */
 export const APPLICATION_ID = 0x41524350;
 export const HASH_ALGORITHM = 'sha256';
@@ -163,6 +167,23 @@ export const Lineage = z.object({
 });
 export type Lineage = z.infer<typeof Lineage>;
 
+/**
+ * Frames the recorder received and forwarded but could not write (disk full, I/O error): where
+ * in the log they belong (after `after_seq`), how many, when, on which channels, and why.
+ */
+export const TapeGap = z.object({
+  after_seq: z.number().int().nonnegative(),
+  frames: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  from_mono_us: z.number().int().nonnegative(),
+  to_mono_us: z.number().int().nonnegative(),
+  from_wall_ms: z.number().int(),
+  to_wall_ms: z.number().int(),
+  channels: z.array(z.number().int().positive()),
+  reason: z.string(),
+});
+export type TapeGap = z.infer<typeof TapeGap>;
+
 export const TapeMeta = z.object({
   format_version: z.number().int(),
   hash_algorithm: z.literal(HASH_ALGORITHM),
@@ -177,5 +198,6 @@ export const TapeMeta = z.object({
   lineage: Lineage.nullable(),
   fingerprint: z.string().optional(),
   frame_count: z.number().int().optional(),
+  gaps: z.array(TapeGap).optional(),
 });
 export type TapeMeta = z.infer<typeof TapeMeta>;

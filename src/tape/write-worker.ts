@@ -1,16 +1,18 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Fingerprint, sha256hex } from './fingerprint.js';
-import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, RedactionRules, type ChannelInfo, type FrameKind, type TapeMeta } from './format.js';
+import { CHANNEL_KINDS, DIRECTIONS, FLAG, FRAME_KINDS, isBodyKind, LARGE_FRAME, RedactionRules, type ChannelInfo, type FrameKind, type TapeGap, type TapeMeta } from './format.js';
+import { releaseReserve, RESERVE_BYTES } from './lock.js';
 import { Redactor, scrubCommandLine, summarizeRules } from './redact.js';
 import { BatchInsert } from './batch-insert.js';
 import { BlobIndex } from './blob-index.js';
 import { RecentHashes } from './recent-hashes.js';
 import { bodyReading, checkFrame, redactBody, redactEncoded, type BodyMode, type BodyReading } from './frame-check.js';
 import { BLOB_COLUMNS, CHANNEL_COLUMNS, CREATE_TAPE, FRAME_COLUMNS } from './sql.js';
-import { CHANNEL_OPEN, META_STRIDE, PART, type ToWorker } from './write-protocol.js';
+import { CHANNEL_OPEN, META_STRIDE, PART, type Closed, type ToWorker } from './write-protocol.js';
 
 /**
  * The tape writer's worker thread: everything the record hot path must not wait on.
@@ -37,18 +39,7 @@ port.on('message', (m: ToWorker) => {
   try {
     if (m.type === 'open') open(m.path, m.meta);
     else if (m.type === 'batch') {
-      db.transaction(() => {
-        const meta = new Float64Array(m.meta, 0, m.entries * META_STRIDE);
-        const data = Buffer.from(m.data, 0, m.bytes);
-        let off = 0;
-        for (let i = 0; i < meta.length; i += META_STRIDE) {
-          const len = meta[i + 6];
-          if (meta[i + 2] === CHANNEL_OPEN) addChannel(meta[i], meta[i + 1], meta[i + 4], data, off, meta[i + 3], len);
-          else addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data, off, len);
-          off += len;
-        }
-        endBatch();
-      })();
+      batch(new Float64Array(m.meta, 0, m.entries * META_STRIDE), Buffer.from(m.data, 0, m.bytes));
       port.postMessage({ type: 'ack', bytes: m.bytes });
     } else if (m.type === 'close') {
       port.postMessage({ type: 'closed', ...finish(m.endedAt) });
@@ -57,6 +48,128 @@ port.on('message', (m: ToWorker) => {
     port.postMessage({ type: 'error', message: (e as Error).message, code: (e as NodeJS.ErrnoException).code });
   }
 });
+
+/** One batch, one transaction. A batch the disk refuses is rolled back and becomes a gap; recording goes on. */
+function batch(meta: Float64Array, data: Buffer): void {
+  if (!roomFor(data.length)) {
+    lose(meta, gaps.at(-1)!.reason);
+    return;
+  }
+  const mark = { seq, blobs: index.size, unprinted: unprinted.length };
+  // An import's row that began in an earlier batch holds a seq below rows already written: a
+  // refused batch cannot be taken back without a hole, so an import stops at the failure.
+  const spans = openSegments.size > 0;
+  try {
+    const printable = db.transaction(() => {
+      for (const row of unsavedChannels.splice(0)) putChannel(row);
+      let off = 0;
+      for (let i = 0; i < meta.length; i += META_STRIDE) {
+        const len = meta[i + 6];
+        if (meta[i + 2] === CHANNEL_OPEN) addChannel(meta[i], meta[i + 1], meta[i + 4], data, off, meta[i + 3], len);
+        else addFrame(meta[i], meta[i + 1], meta[i + 2], meta[i + 3], meta[i + 4], meta[i + 5], data, off, len);
+        off += len;
+      }
+      if (gapsUnsaved) saveGaps();
+      return endBatch();
+    })();
+    print(printable);
+    gapsUnsaved = false;
+    batchChannels = [];
+    batchHashes = [];
+  } catch (e) {
+    if (!isWriteFailure(e) || spans) throw e;
+    rollBack(mark);
+    const err = e as NodeJS.ErrnoException;
+    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`);
+  }
+}
+
+/**
+ * Once the disk has refused a batch, batches are tried again only while the file system has
+ * room for them beyond RESERVE_BYTES: that much stays for the gap record and the seal.
+ */
+function roomFor(bytes: number): boolean {
+  if (!gaps.length) return true;
+  try {
+    const fs = statfsSync(dirname(tapePath));
+    return fs.bavail * fs.bsize > RESERVE_BYTES + 2 * bytes;
+  } catch {
+    return true; // no statfs here: try, and count it as lost if it fails
+  }
+}
+
+/** The disk (or the file system) refused a write: what recording survives as a gap. */
+const isWriteFailure = (e: unknown): boolean => /^SQLITE_(FULL|IOERR|READONLY)/.test((e as NodeJS.ErrnoException).code ?? '');
+
+/** Forgets what the refused batch added, so the log stays hole-free and every blob id names a stored blob. */
+function rollBack(mark: { seq: number; blobs: number; unprinted: number }): void {
+  seq = mark.seq;
+  index.forget(batchHashes, mark.blobs);
+  batchHashes = [];
+  unprinted.length = mark.unprinted;
+  // Channels registered in the refused batch are written with the next one: later frames name them.
+  unsavedChannels = batchChannels;
+  batchChannels = [];
+  openSegments.clear();
+  lastSegment = undefined;
+  recent.clear();
+  for (const t of [frames, blobs, channels]) t.clear();
+}
+
+const gaps: TapeGap[] = [];
+let gapsUnsaved = false;
+let gapSavedAt = 0;
+/** While a gap lasts, its record is rewritten at most this often (each rewrite takes a page of the reserve). */
+const GAP_SAVE_MS = 5000;
+let reserveReleased = false;
+let tapePath = '';
+
+/** Counts a refused batch's frames into the gap at this point of the log, and writes the gap down when it starts (then now and then). */
+function lose(meta: Float64Array, reason: string): void {
+  let n = 0;
+  let bytes = 0;
+  let from = Infinity;
+  let to = 0;
+  const chans = new Set<number>();
+  for (let i = 0; i < meta.length; i += META_STRIDE) {
+    if (meta[i + 2] === CHANNEL_OPEN) continue;
+    n++;
+    bytes += meta[i + 6];
+    from = Math.min(from, meta[i + 3]);
+    to = Math.max(to, meta[i + 3]);
+    chans.add(meta[i]);
+  }
+  if (!n) return;
+  const last = gaps.at(-1);
+  const fresh = !last || last.after_seq !== seq;
+  if (fresh) gaps.push({ after_seq: seq, frames: n, bytes, from_mono_us: Math.round(from), to_mono_us: Math.round(to), from_wall_ms: Math.round(startWall + from / 1000), to_wall_ms: Math.round(startWall + to / 1000), channels: [...chans].sort((a, b) => a - b), reason });
+  else {
+    last.frames += n;
+    last.bytes += bytes;
+    last.to_mono_us = Math.round(to);
+    last.to_wall_ms = Math.round(startWall + to / 1000);
+    last.channels = [...new Set([...last.channels, ...chans])].sort((a, b) => a - b);
+  }
+  port.postMessage({ type: 'lost', frames: n, bytes, reason, fresh });
+  // The lock file's reserve goes back to the disk once, so the gap (and later the seal) can be written.
+  if (!reserveReleased) {
+    reserveReleased = true;
+    releaseReserve(tapePath);
+  }
+  gapsUnsaved = true;
+  if (!fresh && Date.now() - gapSavedAt < GAP_SAVE_MS) return;
+  try {
+    db.transaction(saveGaps)();
+    gapsUnsaved = false;
+    gapSavedAt = Date.now();
+  } catch (e) {
+    if (!isWriteFailure(e)) throw e;
+  }
+}
+
+function saveGaps(): void {
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('gaps', JSON.stringify(gaps));
+}
 
 /**
  * The writer is background work. On Linux, where each thread has its own nice value, the worker
@@ -78,10 +191,11 @@ function lowerPriority(): void {
 
 function open(path: string, meta: TapeMeta): void {
   lowerPriority();
+  tapePath = path;
   db = new Database(path);
   db.pragma('page_size = 16384');
-  // One writer, no readers while recording: the WAL index lives in heap memory, not shared memory.
-  db.pragma('locking_mode = EXCLUSIVE');
+  // WAL in normal locking mode: readers (`arcp tape show` on a live tape) get a snapshot of what
+  // is committed. The tape's lock file keeps other writers out.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // Checkpoint every 256 MiB of WAL (16384 pages of 16 KiB) rather than every 4 MiB: each
@@ -124,7 +238,15 @@ function addChannel(id: number, kindCode: number, openedMs: number, batch: Buffe
     }
     info = JSON.stringify(parsed);
   }
-  channels.add(id, CHANNEL_KINDS[kindCode], label, Math.round(openedMs), info);
+  putChannel([id, CHANNEL_KINDS[kindCode], label, Math.round(openedMs), info]);
+}
+
+/** Channel rows of the batch being written, kept in case the disk refuses it. */
+let batchChannels: unknown[][] = [];
+let unsavedChannels: unknown[][] = [];
+function putChannel(row: unknown[]): void {
+  batchChannels.push(row);
+  channels.add(...row);
 }
 
 /** Body chunks of one exchange gathering into one row (one blob, one hash, one insert). */
@@ -283,9 +405,14 @@ function partsJson(sizes: number[], monos: number[]): string {
 }
 
 /** The blob id for these bytes, inserting them the first time. */
+/** Hashes of the blobs the batch being written added to the index. */
+let batchHashes: string[] = [];
 function store(hash: string, data: Buffer, clean: boolean, kindCode: number, flags: number, mode?: BodyMode): number {
   const { blob, added } = index.put(hash, clean, kindCode, flags, mode);
-  if (added) blobs.add(blob, hash, data.length, data);
+  if (added) {
+    blobs.add(blob, hash, data.length, data);
+    batchHashes.push(hash);
+  }
   return blob;
 }
 
@@ -296,9 +423,10 @@ function writeRow(rowSeq: number, channel: number, dir: string, kind: string, mo
 
 /**
  * Live segments close with their batch (what kill -9 can lose stays one flush window); an
- * import's stay open until their row ends. Rows below the lowest open segment get fingerprinted.
+ * import's stay open until their row ends. Returns the written rows in seq order (offsets into
+ * `unprinted`), to be fingerprinted once the transaction commits.
  */
-function endBatch(final = false): void {
+function endBatch(final = false): number[] {
   for (const s of [...openSegments.values()].sort((a, b) => a.seq - b.seq)) {
     if (final || (!s.explicit && !s.held)) closeSegment(s);
     else {
@@ -311,12 +439,17 @@ function endBatch(final = false): void {
   channels.flush();
   blobs.flush();
   frames.flush();
-  let held = Infinity;
-  for (const s of openSegments.values()) held = Math.min(held, s.seq);
   const rows: number[] = [];
   for (let i = 0; i < unprinted.length; i += 5) rows.push(i);
   // Rows arrive in seq order except segments, which close after later rows.
   rows.sort((a, b) => (unprinted[a] as number) - (unprinted[b] as number));
+  return rows;
+}
+
+/** After the commit: rows below the lowest open segment go into the fingerprint, in seq order. */
+function print(rows: number[]): void {
+  let held = Infinity;
+  for (const s of openSegments.values()) held = Math.min(held, s.seq);
   const kept: (number | string)[] = [];
   for (const i of rows) {
     const r = unprinted;
@@ -326,16 +459,42 @@ function endBatch(final = false): void {
   unprinted = kept;
 }
 
-function finish(endedAt: string): { fingerprint: string; frames: number; blobs: number } {
-  db.transaction(() => endBatch(true))();
+/**
+ * Seals the tape: the last rows, end time, fingerprint, frame count, any gaps; then folds the
+ * WAL in and leaves WAL mode, so the sealed tape is one file that readers never add to. A disk
+ * that refuses any of it is reported, not thrown: what was written stays readable.
+ */
+function finish(endedAt: string): Closed {
+  const problems: string[] = [];
+  try {
+    print(db.transaction(() => endBatch(true))());
+  } catch (e) {
+    if (!isWriteFailure(e)) throw e;
+    problems.push(`the last body rows could not be written: ${(e as Error).message}`);
+  }
   const fingerprint = fp.digest();
-  const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-  db.transaction(() => {
-    put.run('ended_at', JSON.stringify(endedAt));
-    put.run('fingerprint', JSON.stringify(fingerprint));
-    put.run('frame_count', JSON.stringify(seq));
-  })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  let sealed = true;
+  try {
+    const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      put.run('ended_at', JSON.stringify(endedAt));
+      put.run('fingerprint', JSON.stringify(fingerprint));
+      put.run('frame_count', JSON.stringify(seq));
+      if (gaps.length) put.run('gaps', JSON.stringify(gaps));
+    })();
+  } catch (e) {
+    if (!isWriteFailure(e)) throw e;
+    sealed = false;
+    problems.push(`the tape could not be sealed: ${(e as Error).message}`);
+  }
+  let walKept = false;
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    if ((db.pragma('journal_mode = DELETE', { simple: true }) as string) !== 'delete') walKept = true;
+  } catch {
+    walKept = true; // a reader holds a snapshot, or the disk is full: the WAL stays beside the tape
+  }
   db.close();
-  return { fingerprint, frames: seq, blobs: index.size };
+  const lost = gaps.reduce((a, g) => ({ frames: a.frames + g.frames, bytes: a.bytes + g.bytes }), { frames: 0, bytes: 0 });
+  return { fingerprint, frames: seq, blobs: index.size, gaps, lost: lost.frames ? { ...lost, reason: gaps[0].reason, recorded: !gapsUnsaved || sealed } : undefined, sealed, walKept, problems };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareFrames } from '../../src/replay/compare.js';
-import { canonicalBody } from '../../src/replay/http-player.js';
+import { HttpMatcher } from '../../src/replay/http-match.js';
 import { IdMap } from '../../src/replay/ids.js';
 import { Volatility } from '../../src/replay/volatile.js';
 
@@ -64,9 +64,15 @@ describe('walking frames from strangers', () => {
     expect(String(diff.fields[0].expected)).toMatch(/… \(clipped\)$/);
     expect(() => JSON.stringify(diff)).not.toThrow();
   });
-  it('canonical HTTP bodies: sorted keys, volatile fields left out, deep bodies fine', () => {
+  it('canonical HTTP bodies: sorted keys, volatile fields left out, deep bodies fine, partial matching too', () => {
     const vol = new Volatility({ preset: true, pointers: ['/meta/*'] });
-    expect(canonicalBody(Buffer.from('{"b":1,"a":{"z":2,"created_at":"x"},"meta":{"q":1}}'), vol)).toBe('{"a":{"z":2},"b":1,"meta":{}}');
-    expect(canonicalBody(Buffer.from(deep(100_000, '1')), vol).length).toBe(deep(100_000, '1').length);
+    const req = (body: string) => ({ method: 'POST', path: '/v1/x', headers: [] as [string, string][], body: Buffer.from(body) });
+    const m = new HttpMatcher([], vol);
+    expect(m.key(req('{"b":1,"a":{"z":2,"created_at":"x"},"meta":{"q":1}}')).body).toBe('{"a":{"z":2},"b":1,"meta":{}}');
+    const d = deep(100_000, '1');
+    expect(m.matches(m.key(req(d)), req(d))).toBe(true);
+    expect(m.matches(m.key(req(d)), req(deep(100_000, '2')))).toBe(false);
+    const partial = new HttpMatcher([{ prefix: '/', headers: [], ignoreQuery: [], volatile: [], partial: true }], vol);
+    expect(partial.matches(partial.key(req(d)), req(d))).toBe(true);
   });
 });
