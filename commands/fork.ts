@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { fork, showStep } from '../src/fork/fork.js';
 import { forkLines, showLines } from '../src/render/fork.js';
+import { progressLine } from '../src/render/replay.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -73,6 +74,8 @@ that does not apply, unreadable tape).`;
       return;
     }
     const continues = command.length > 0 || flags.target !== undefined;
+    const progress = { frames: 0, total: 0 };
+    const stopProgress = this.progress(continues && !flags.json, () => progress.frames, (perSec) => progressLine(progress, perSec, styleFor(process.stderr)));
     const result = await fork({
       parent: args.parent,
       at: flags.at,
@@ -96,9 +99,10 @@ that does not apply, unreadable tape).`;
             timeoutMs: flags.timeout * 1000,
             volatile: { preset: true, pointers: flags.volatile },
             onLlmUrl: flags.target ? (url) => void process.stderr.write(`ARCP_LLM_URL=${url}\n`) : undefined,
+            progress,
           }
         : undefined,
-    });
+    }).finally(stopProgress);
     if (flags.json) this.emitJson(result);
     else process.stdout.write(forkLines(result, c).join('\n') + '\n');
     if (result.continued && (!result.continued.ok || result.continued.unfinished || result.continued.problems.length)) this.exit(1);

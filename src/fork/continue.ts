@@ -11,6 +11,7 @@ import { wrapStdio, type StdioChannel } from '../record/stdio-wrap.js';
 import { startWsProxy } from '../record/ws-proxy.js';
 import { driveUntil, type Handover } from '../replay/driver.js';
 import type { Divergence, ReplayReport } from '../replay/report.js';
+import type { ReplayProgress } from '../replay/script.js';
 import { Volatility, type VolatileRules } from '../replay/volatile.js';
 import type { ChannelRow, Lineage, RedactionRules } from '../tape/format.js';
 import { TapeReader } from '../tape/reader.js';
@@ -37,6 +38,8 @@ export interface ContinueOptions {
   volatile?: VolatileRules;
   /** The URL the runtime must call its LLM at (for `--target` runtimes, which were started before). */
   onLlmUrl?: (url: string) => void;
+  /** Filled in as the prefix is driven (frames played, of the parent's), for a progress line. */
+  progress?: ReplayProgress;
 }
 
 export interface ContinueReport {
@@ -68,6 +71,18 @@ function arcpChannels(path: string): ChannelRow[] {
   const r = TapeReader.open(path);
   try {
     return r.channels().filter((c) => c.kind !== 'http');
+  } finally {
+    r.close();
+  }
+}
+
+/** How many frames of these channels come before `seq`: what driving to the fork point plays. */
+function framesBefore(path: string, channels: Set<number>, seq: number): number {
+  const r = TapeReader.open(path);
+  try {
+    let n = 0;
+    for (const row of r.rows({ toSeq: seq - 1 })) if (channels.has(row.channel)) n++;
+    return n;
   } finally {
     r.close();
   }
@@ -150,7 +165,8 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
       jobs.watch(t);
       return t;
     };
-    handover = await driveUntil({ tape: plan.parent, connect, token: o.token, volatile: o.volatile, timeoutMs: o.timeoutMs }, step.seq);
+    if (o.progress) o.progress.total = framesBefore(plan.parent, new Set(channels.map((c) => c.id)), step.seq);
+    handover = await driveUntil({ tape: plan.parent, connect, token: o.token, volatile: o.volatile, timeoutMs: o.timeoutMs, progress: o.progress }, step.seq);
     handedOver = true;
     const prefix = handover.report;
     const llm = front.counts;
