@@ -1,4 +1,4 @@
-import type { CannedResponse, HeldRequest, Responder } from '../record/http-respond.js';
+import type { CannedResponse, Responder } from '../record/http-respond.js';
 import { HttpMatcher, type MatchRequest } from '../replay/http-match.js';
 import { closestTo, loadExchanges } from '../replay/http-player.js';
 import type { Divergence } from '../replay/report.js';

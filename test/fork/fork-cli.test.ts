@@ -3,11 +3,11 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SCRIPT } from '../../src/llm/demo-script.js';
 import { startScriptedLlm, type ScriptedLlm } from '../../src/llm/scripted-server.js';
-import { record } from '../../src/record/recorder.js';
 import { DEFAULT_LLM, type LlmSettings } from '../../src/runtime/agents/assistant.js';
 import { referenceAgents } from '../../src/runtime/agents/index.js';
 import { arcp, BIN } from '../helpers/cli.js';
-import { connect, startRuntime } from '../helpers/runtime.js';
+import { recordAssistant } from '../helpers/assistant.js';
+import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
 
 /** The commands' edges: bad input gets one line and exit 2; trouble after the fork point is reported and exits 1. */
@@ -25,12 +25,7 @@ beforeAll(async () => {
   llm = await startScriptedLlm({ script: DEMO_SCRIPT });
   const settings: LlmSettings = { ...DEFAULT_LLM };
   const rt = await startRuntime({ agents: referenceAgents(() => settings) });
-  const rec = await record({ tape: parent, ws: { upstream: rt.url }, http: { routes: [{ prefix: '/llm', upstream: llm.url }] } });
-  settings.url = rec.addresses.http + '/llm';
-  const c = await connect(rec.addresses.ws!);
-  await c.submit({ agent: 'assistant', input: { task: 'What is the total for 3 items at 17.50 each plus 8% tax?' }, lease_request: { 'tool.call': ['calculator'], 'fs.read': ['/**'] } }).done;
-  await c.close();
-  await rec.stop();
+  await recordAssistant(parent, rt.url, settings, llm.url);
   await rt.close();
 });
 afterAll(() => llm.close());

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fork } from '../../src/fork/fork.js';
 import { DEMO_SCRIPT } from '../../src/llm/demo-script.js';
 import { startScriptedLlm, type ScriptedLlm } from '../../src/llm/scripted-server.js';
-import { record } from '../../src/record/recorder.js';
 import { DEFAULT_LLM, type LlmSettings } from '../../src/runtime/agents/assistant.js';
 import { referenceAgents } from '../../src/runtime/agents/index.js';
 import { Fingerprint } from '../../src/tape/fingerprint.js';
 import { chunksOf } from '../../src/tape/format.js';
 import { TapeReader } from '../../src/tape/reader.js';
-import { connect, startRuntime } from '../helpers/runtime.js';
+import { recordAssistant } from '../helpers/assistant.js';
+import { startRuntime } from '../helpers/runtime.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 /** Continuing against a runtime that is already running (--target), and from another tape (--then tape:). */
@@ -32,12 +32,7 @@ beforeAll(async () => {
   writeFileSync(notes, 'Notes: ship on Friday.');
   llm = await startScriptedLlm({ script: DEMO_SCRIPT });
   rt = await startRuntime({ agents: referenceAgents(() => settings) });
-  const rec = await record({ tape: parent, ws: { upstream: rt.url }, http: { routes: [{ prefix: '/llm', upstream: llm.url }] } });
-  settings.url = rec.addresses.http + '/llm';
-  const c = await connect(rec.addresses.ws!);
-  await c.submit({ agent: 'assistant', input: { task: 'What is the total for 3 items at 17.50 each plus 8% tax?' }, lease_request: { 'tool.call': ['calculator'], 'fs.read': ['/**'] } }).done;
-  await c.close();
-  await rec.stop();
+  await recordAssistant(parent, rt.url, settings, llm.url);
 });
 afterAll(async () => {
   await rt.close();
@@ -73,12 +68,7 @@ describe('arcp fork against a running runtime', () => {
     settings.api = 'anthropic';
     try {
       const anthropicParent = tape('anthropic.tape');
-      const rec = await record({ tape: anthropicParent, ws: { upstream: rt.url }, http: { routes: [{ prefix: '/llm', upstream: llm.url }] } });
-      settings.url = rec.addresses.http + '/llm';
-      const c = await connect(rec.addresses.ws!);
-      await c.submit({ agent: 'assistant', input: { task: 'What is the total for 3 items at 17.50 each plus 8% tax?' }, lease_request: { 'tool.call': ['calculator'], 'fs.read': ['/**'] } }).done;
-      await c.close();
-      await rec.stop();
+      await recordAssistant(anthropicParent, rt.url, settings, llm.url);
       const out = tape('anthropic-fork.tape');
       const r = await fork({ parent: anthropicParent, at: 'job:1/llm:3', out, edit: { set: ['/content/1/name="read_file"', `/content/1/input=${JSON.stringify({ path: notes })}`] }, commandLine: ['test'], continuation: target({ llmUpstream: llm.url }) });
       expect(r.continued).toMatchObject({ ok: true, llm: { parent: 2, edited: 1, live: 1 } });
