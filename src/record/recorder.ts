@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bindError, ToolError } from '../errors.js';
+import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules, pointerTokens } from '../tape/redact.js';
 import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
@@ -106,7 +107,7 @@ export async function record(o: RecordOptions): Promise<Recording> {
       addresses.ws = c.address;
     }
     if (o.stdio) {
-      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http } : process.env;
+      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http, ...llmUrlEnv(addresses.http, o.http!.routes) } : process.env;
       stdio = await wrapStdio(writer, { command: o.stdio.command, input: o.stdio.input as never, output: o.stdio.output as never, env });
       channels.push(stdio);
       addresses.stdio = stdio.address;
@@ -131,4 +132,10 @@ export async function record(o: RecordOptions): Promise<Recording> {
         return { ...summary, exitCode: stdio?.exitCode };
       })()),
   };
+}
+
+/** With one route, the wrapped runtime's LLM URL is the recorder's, so its calls are recorded without configuring it. */
+function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
+  if (routes.length !== 1) return {};
+  return { [LLM_URL_ENV]: routes[0].prefix === '/' ? http : http + routes[0].prefix };
 }
