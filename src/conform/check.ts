@@ -58,6 +58,8 @@ export interface WireCheck extends CheckBase {
   subjects: Side[];
   /** `tape` only: checks that name forms the live suites judge in their own checks. */
   tapeOnly?: boolean;
+  /** Names forms of either side whatever the subjects asked for (it warns, never fails). */
+  bothSides?: boolean;
   /** The subjects it judges in live runs, where the active checks own the rest (default: all of `subjects`). */
   live?: Side[];
   judge(exchanges: Exchange[], j: Judge, scope: WireScope): void;

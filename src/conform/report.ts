@@ -45,8 +45,8 @@ export const ReportSchema = z.object({
   durationMs: z.number(),
   strict: z.boolean(),
   tapes: z.string().optional(),
-  /** Things about the run as a whole (a tape pinned to another spec text). */
-  notes: z.array(z.string()),
+  /** Things about the run as a whole (a tape pinned to another spec text); warnings count in the summary. */
+  notes: z.array(z.object({ level: z.enum(['warning', 'info']), message: z.string() })),
   summary: z.object({
     pass: z.number().int(),
     fail: z.number().int(),

@@ -29,6 +29,8 @@ export const RequirementsFile = z.object({
   format: z.literal('arcp-conform-requirements/1'),
   spec: z.object({ file: z.string(), version: z.string(), sha256: z.string().length(64) }),
   notes: z.string(),
+  /** Section number → heading, for grouping reports. */
+  sections: z.record(z.string(), z.string()),
   requirements: z.array(Requirement),
 });
 export type RequirementsFile = z.infer<typeof RequirementsFile>;
@@ -41,6 +43,8 @@ export function requirement(id: string): Requirement {
   if (!r) throw new Error(`unknown requirement id "${id}"`);
   return r;
 }
+
+export const sectionTitle = (section: string): string => REQUIREMENTS.sections[section] ?? '';
 
 export const hasRequirement = (id: string): boolean => BY_ID.has(id);
 

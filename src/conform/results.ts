@@ -63,7 +63,7 @@ export interface FinishOptions {
   strict?: boolean;
   expectedFailures?: string[];
   tapes?: string;
-  notes?: string[];
+  notes?: ConformReport['notes'];
 }
 
 function reasonOf(status: Outcome, findings: Finding[], skipped?: string): string {
@@ -115,7 +115,7 @@ export function finish(raw: RawResult[], o: FinishOptions): ConformReport {
   const summary = {
     pass: count('pass'),
     fail: count('fail'),
-    warning: count('warning'),
+    warning: count('warning') + (o.notes ?? []).filter((n) => n.level === 'warning').length,
     info: count('info'),
     skipped: count('skipped'),
     expected: checks.filter((c) => c.baseline === 'expected').length,

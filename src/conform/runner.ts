@@ -25,3 +25,14 @@ export function tapeDir(given?: string): string {
 
 /** `session/resume/gap-free-replay` → `session.resume.gap-free-replay.tape`. */
 export const tapeName = (checkId: string): string => `${checkId.replace(/\//g, '.')}.tape`;
+
+const SECRET_FLAGS = new Set(['--token', '-t', '--token2', '--observer-token']);
+
+/** The command line as a tape may keep it: token values replaced (a tape never holds a secret in clear). */
+export function redactArgv(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    const eq = a.indexOf('=');
+    if (eq > 0 && SECRET_FLAGS.has(a.slice(0, eq))) return `${a.slice(0, eq)}=[redacted]`;
+    return i > 0 && SECRET_FLAGS.has(argv[i - 1]) ? '[redacted]' : a;
+  });
+}

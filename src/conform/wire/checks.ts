@@ -345,3 +345,29 @@ export const idsEchoed: WireCheck = {
     if (!j.findings.length) j.pass('3/welcome-fields', `${n} runtime frames name their session and requests`);
   },
 };
+
+export const credentialRotation: WireCheck = {
+  kind: 'wire',
+  id: 'wire/credentials/rotation',
+  title: 'A rotated credential is announced by a credential_rotated status carrying its id and new value',
+  requirements: ['9.8.2/may-rotate', '9.8.2/rotation-event'],
+  subjects: ['runtime'],
+  description: 'Every `status` event with phase `credential_rotated` must name, in its body, the id of a credential issued to the job and a value other than the one issued.',
+  judge(xs, j) {
+    const fs = xs.flatMap((x) => x.conns.flatMap((c) => c.frames)).filter((f): f is F => f.dir === 's2c' && Boolean(f.msg));
+    const issued = new Map<string, string>();
+    for (const f of fs) if (f.msg.type === 'job.accepted') for (const c of f.msg.payload.credentials ?? []) issued.set(c.id, c.value);
+    const rot = fs.filter((f) => f.msg.type === 'job.event' && f.msg.payload.kind === 'status' && f.msg.payload.body?.phase === 'credential_rotated');
+    if (!rot.length) {
+      j.notExercised('9.8.2/rotation-event', 'no credential was rotated in the traffic');
+      return j.info('9.8.2/may-rotate', 'no rotation (the runtime MAY rotate)');
+    }
+    j.info('9.8.2/may-rotate', `${rot.length} rotations`);
+    for (const f of rot) {
+      const b = f.msg.payload.body;
+      const ok = typeof b.id === 'string' && issued.has(b.id) && typeof b.value === 'string' && b.value !== issued.get(b.id);
+      j.expect(ok, '9.8.2/rotation-event', `rotation of ${b.id}`, `credential_rotated without the id of an issued credential and a new value (${JSON.stringify(Object.keys(b))})`, [f]);
+      if (ok) issued.set(b.id, b.value);
+    }
+  },
+};

@@ -85,6 +85,7 @@ export const draftForms: WireCheck = {
   requirements: ['6.3/resume-presents', '6.7/client-close', '3/job-terminates', '7.6/no-history-live-only', '9.8.1/constraints-echo', '11/trace-field', '3/welcome-fields'],
   subjects: ['runtime', 'client'],
   tapeOnly: true,
+  bothSides: true,
   description: 'Resume inside session.hello, session.bye, rejections of job.submit as session.error (v1.0 forms), history before job.subscribed, {allowed_models, max_spend} credential constraints (the reference SDK’s), 32-hex trace_id (v1.0), agents as bare names (v1.0): each is accepted and named with the draft sentence it departs from.',
   judge(xs, j, scope) {
     const client = scope.subjects.has('client');

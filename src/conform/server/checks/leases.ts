@@ -213,3 +213,27 @@ export const trace: Check = {
     j.expect(carries({ ...k, trace_id: k.trace_id ?? k.payload.trace_id }), '11/forward-trace', 'the sub-agent’s job carries the same trace', `the child job carries trace_id ${k.trace_id ?? k.payload.trace_id}`, ev(kids[0]));
   },
 };
+
+export const modelUse: Check = {
+  kind: 'server',
+  id: 'lease/model-use/enforced',
+  title: 'Invoking a model outside model.use fails with PERMISSION_DENIED; one inside it runs',
+  requirements: ['9.7/reject-unlisted-model', '9.7/permission-denied'],
+  needs: { features: ['model.use'], agents: ['llm'] },
+  description: "Runs `llm` with model.use [\"tier-fast/*\"] and input.model tier-fast/small (must succeed), then tier-slow/big (must end PERMISSION_DENIED). input.model goes beyond the profile's `llm`: when both succeed, the runtime's agent ignores it and the check is skipped, never passed.",
+  async run(ctx) {
+    const j = ctx.judge;
+    const s = await ctx.session();
+    const lease = { 'model.use': ['tier-fast/*'] };
+    const inside = await accepted(ctx, s, { agent: ctx.agent('llm'), input: { model: 'tier-fast/small' }, lease_request: lease });
+    const ok = await orNothing(s.terminal(inside.jobId));
+    if (ok?.msg.type !== 'job.result') return ctx.skip(`precondition: \`llm\` with a model inside model.use ended with ${what(ok)}`);
+    const outside = await accepted(ctx, s, { agent: ctx.agent('llm'), input: { model: 'tier-slow/big' }, lease_request: lease });
+    const end = await orNothing(s.terminal(outside.jobId));
+    if (end?.msg.type === 'job.result') return ctx.skip('the runtime’s `llm` ran with a model outside model.use: it ignores input.model (beyond the profile), so enforcement cannot be shown');
+    const denied = s.events(outside.jobId).find((r) => r.msg.payload.kind === 'tool_result' && r.msg.payload.body?.error);
+    const code = codeOf(end) ?? denied?.msg.payload.body.error.code;
+    j.expect(code === 'PERMISSION_DENIED', '9.7/permission-denied', 'the model outside model.use got PERMISSION_DENIED', `the model outside model.use got ${code ?? what(end)}`, ev(denied, end));
+    j.pass('9.7/reject-unlisted-model', 'rejected tier-slow/big, ran tier-fast/small', ...ev(ok, end));
+  },
+};
