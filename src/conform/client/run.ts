@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ToolError } from '../../errors.js';
@@ -56,6 +57,7 @@ async function play(s: Scenario, o: ClientSuiteOptions, dir: string | undefined,
   const token = o.token ?? `conform-${Math.random().toString(36).slice(2, 10)}`;
   const recorder = await ExchangeRecorder.create({ name: s.name, path: dir ? join(dir, tapeName(`scenario/${s.name}`)) : undefined, role: 'runtime', commandLine: [...(o.commandLine ?? ['arcp', 'conform', 'client']), '--only', `scenario ${s.name}`] });
   const abort = new AbortController();
+  setMaxListeners(200, abort.signal);
   const stage = new Stage(recorder, { token, ...s.stage }, abort.signal);
   const url = await stage.listen();
   const env = { ARCP_URL: url, ARCP_TOKEN: token, ARCP_CONFORMANCE_SCENARIO: s.name };
@@ -103,8 +105,10 @@ export async function runClientSuite(o: ClientSuiteOptions): Promise<ConformRepo
   const dir = o.tapes === false ? undefined : tapeDir(o.tapes);
   const timeoutMs = (o.timeoutSec ?? 30) * 1000;
   const checks = selected.filter((c): c is Check => c.kind === 'client');
+  // Wire checks judge whatever traffic there is, so with any of them every scenario runs.
   const wanted = new Set(checks.flatMap((c) => c.scenarios));
-  const scenarios = SCENARIOS.filter((s) => wanted.size === 0 || wanted.has(s.name));
+  const anyWire = selected.some((c) => c.kind === 'wire');
+  const scenarios = SCENARIOS.filter((s) => anyWire || wanted.has(s.name));
   const runs: ScenarioRun[] = [];
   await pool(scenarios, o.listen ? 1 : (o.jobs ?? 4), async (s) => {
     runs.push(await play(s, o, dir, timeoutMs));

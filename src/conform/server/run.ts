@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { ToolError } from '../../errors.js';
 import type { Needs, Side, WireCheck } from '../check.js';
@@ -86,6 +87,7 @@ async function probeRuntime(opts: ServerRunOptions, o: ServerSuiteOptions, recor
 async function runOne(c: Check, opts: ServerRunOptions, probe: Probe, dir: string | undefined, timeoutMs: number, commandLine: string[]): Promise<{ result: RawResult; exchange: Exchange }> {
   const recorder = await ExchangeRecorder.create({ name: c.id, path: dir ? join(dir, tapeName(c.id)) : undefined, role: 'client', commandLine: [...commandLine, '--only', c.id] });
   const abort = new AbortController();
+  setMaxListeners(200, abort.signal);
   const t0 = performance.now();
   const ctx = new ServerContext(opts, probe, recorder, abort.signal, t0 + timeoutMs);
   let skipped: string | undefined;

@@ -68,16 +68,17 @@ export function afterWelcome(c: ConnView, dir: Dir): (LoggedFrame & { msg: Msg }
   return c.log.frames.slice(at + 1).filter((f): f is LoggedFrame & { msg: Msg } => f.msg !== undefined && f.dir === dir);
 }
 
-/** The session's sequenced runtime frames, each seq once (a replay repeats frames already sent). */
+/** The session's sequenced runtime frames, each once: a replay repeats a frame's seq and bytes. */
 export function sessionStream(s: SessionView): (LoggedFrame & { msg: Msg })[] {
-  const seen = new Set<number>();
+  const seen = new Set<string>();
   const out: (LoggedFrame & { msg: Msg })[] = [];
   for (const c of s.conns) {
     for (const f of msgs(c, 's2c')) {
       const seq = f.msg.event_seq;
       if (typeof seq !== 'number') continue;
-      if (seen.has(seq)) continue;
-      seen.add(seq);
+      const key = `${seq}\u0000${f.raw.toString('utf8')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       out.push(f);
     }
   }

@@ -173,24 +173,25 @@ export const unackedKept: Check = {
   title: 'Events the client has not acknowledged are kept for resume',
   requirements: ['6.5/keep-unacked', '6.5/ack-advisory'],
   needs: { features: ['ack'], agents: ['ticker'], reconnect: true },
-  description: 'Runs `ticker`, acknowledges seq 2 after five events, drops, and resumes from seq 3: seq 4 onward was never acknowledged, so the runtime must replay it (not refuse, not skip to what it delivered).',
+  description: 'Runs `ticker`; after five events acknowledges the second, drops, and resumes from the third: the fourth onward was never acknowledged, so the runtime must replay it (not refuse, not skip to what it delivered).',
   async run(ctx) {
     const j = ctx.judge;
     const s = await ctx.session();
     const a = await accepted(ctx, s, { agent: ctx.agent('ticker'), input: { ticks: 6, tickMs: 60 } });
     await eventsSeen(ctx, s, a.jobId, 5);
-    const first = sequenced(s.peer.received)[0]?.msg.event_seq ?? 1;
-    s.ack(first + 1);
+    const seqs = sequenced(s.peer.received).map((r) => r.msg.event_seq as number);
+    const [acked, from, next] = [seqs[1], seqs[2], seqs[3]];
+    s.ack(acked);
     await orNothing(s.ping());
     s.drop();
-    const r = await ctx.resume(s, { lastSeq: first + 2 });
+    const r = await ctx.resume(s, { lastSeq: from });
     if (!r.ok) {
-      j.violation('6.5/keep-unacked', `resume from seq ${first + 2} (acknowledged up to ${first + 1}) was refused (${r.why}): unacknowledged events were freed`, ev(r.error));
+      j.violation('6.5/keep-unacked', `resume from seq ${from} (acknowledged up to ${acked}) was refused (${r.why}): unacknowledged events were freed`, ev(r.error));
       return;
     }
-    const next = await orNothing(r.peer.waitFor((m) => typeof m.event_seq === 'number', 'a replayed frame', ctx.waitMs, r.from));
-    j.expect(next?.msg.event_seq === first + 3, '6.5/keep-unacked', `seq ${first + 3} (never acknowledged) was replayed`, next ? `the replay starts at seq ${next.msg.event_seq}, expected ${first + 3}` : 'nothing was replayed', ev(next));
-    j.expect(next?.msg.event_seq === first + 3, '6.5/ack-advisory', 'the replay follows last_event_seq, not the last ack or the last delivery', `the replay ignored last_event_seq ${first + 2}`, ev(next));
+    const got = await orNothing(r.peer.waitFor((m) => typeof m.event_seq === 'number', 'a replayed frame', ctx.waitMs, r.from));
+    j.expect(got?.msg.event_seq === next, '6.5/keep-unacked', `seq ${next} (never acknowledged) was replayed`, got ? `the replay starts at seq ${got.msg.event_seq}, expected ${next}` : 'nothing was replayed', ev(got));
+    j.expect(got?.msg.event_seq === next, '6.5/ack-advisory', 'the replay follows last_event_seq, not the last ack or the last delivery', `the replay ignored last_event_seq ${from}`, ev(got));
   },
 };
 

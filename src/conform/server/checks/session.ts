@@ -146,7 +146,8 @@ export const invalidFrames: Check = {
   id: 'envelope/invalid-request',
   title: 'A malformed frame, an unknown message type and a schema violation get INVALID_REQUEST',
   requirements: ['12/invalid-request'],
-  description: 'In an open session sends text that is not JSON, a message of a type ARCP does not define, and a job.submit without `agent`; each should get an INVALID_REQUEST error, and the session must still answer a ping afterwards.',
+  needs: { agents: ['echo'] },
+  description: 'In an open session sends text that is not JSON, a message of a type ARCP does not define, and a job.submit without `agent`; each should get an INVALID_REQUEST error, and the session must still accept a job afterwards.',
   async run(ctx) {
     const j = ctx.judge;
     const s = await ctx.session();
@@ -161,7 +162,7 @@ export const invalidFrames: Check = {
       const r = await s.peer.maybe((m) => m.type === 'session.error' || m.type === 'job.error', ctx.waitMs, from);
       j.expect(codeOf(r) === 'INVALID_REQUEST', '12/invalid-request', `${label}: ${what(r)}`, `${label}: ${r ? what(r) : 'no error came back'}, expected INVALID_REQUEST`, ev(sent, r));
     }
-    const pong = await orNothing(s.ping());
-    if (!pong) j.violation('12/invalid-request', 'the session stopped answering after the invalid frames (no pong)');
+    const after = await orNothing(s.submit({ agent: ctx.agent('echo'), input: { after: 'invalid frames' } }));
+    if (!after?.accepted) j.violation('12/invalid-request', `the session stopped serving after the invalid frames (${after ? what(after.rejected) : 'no answer to job.submit'})`);
   },
 };
