@@ -38,6 +38,9 @@ refused token).`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ConformServer);
     const command = this.commandAfterDashes();
+    // oclif also fills the positional arg from the words after --.
+    const dd = this.argv.indexOf('--');
+    if (args.url !== undefined && dd >= 0 && this.argv.indexOf(args.url) > dd) args.url = undefined;
     if (args.url && command.length) throw new ToolError('E_USAGE', 'give a ws:// URL or a runtime command after --, not both', 'see arcp conform server --help');
     if (!args.url && !command.length) throw new ToolError('E_USAGE', 'no runtime to check', 'pass its ws:// URL, or -- <command> that runs it on stdio');
     const p = progress(!flags.json);

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { SPEC_SHA256 } from '../tape/format.js';
+import { specMismatch } from '../tape/spec-pin.js';
 import { TapeReader } from '../tape/reader.js';
 import type { Side, WireCheck } from './check.js';
 import { logFrame, type ConnLog, type Exchange } from './exchange.js';
@@ -60,9 +60,8 @@ export function runTapeSuite(o: TapeSuiteOptions): ConformReport {
   const notes: ConformReport['notes'] = [];
   const exchanges = o.tapes.map((p) => {
     const { exchange, specSha256 } = tapeExchange(p);
-    if (specSha256 !== SPEC_SHA256) {
-      notes.push({ level: 'warning', message: `${p} was recorded against spec text sha256 ${specSha256}; this arcp implements sha256 ${SPEC_SHA256}: judged against this arcp's text` });
-    }
+    const pin = specMismatch(p, specSha256);
+    if (pin) notes.push({ level: 'warning', message: `${pin}: judged against this arcp's text` });
     return exchange;
   });
   const raw: RawResult[] = selected

@@ -1,3 +1,4 @@
+import { specMismatch } from '../tape/spec-pin.js';
 import { Fingerprint } from '../tape/fingerprint.js';
 import { TapeReader } from '../tape/reader.js';
 import type { IdMap } from './ids.js';
@@ -45,6 +46,9 @@ export class Outcome {
         }
       }
       const tapeFingerprint = tape.meta.fingerprint ?? '';
+      // A contract mismatch is visible, never silent: the tape was recorded against another spec text.
+      const pin = specMismatch(this.tape, tape.meta.spec_sha256);
+      if (pin) this.note(pin);
       const notes = this.notes.map((l) => (this.notesSeen.get(l)! > 1 ? `${l} (×${this.notesSeen.get(l)})` : l));
       return {
         tape: this.tape,

@@ -69,15 +69,20 @@ export class ServerContext {
     return this.opts.agents[profileName] ?? profileName;
   }
 
-  /** A new connection, recorded as the next label (A, B, …). */
+  /** A new connection, recorded as the next label (A, B, …); one that cannot open skips the check. */
   async connect(label?: string): Promise<Peer> {
-    const name = label ?? String.fromCharCode(65 + this.labels++);
-    let t;
+    const name = label ?? String.fromCharCode(65 + this.labels);
     try {
-      t = await this.opts.target.connect();
+      return await this.open(label);
     } catch (e) {
       throw new Skip(`cannot open connection ${name} to ${this.opts.target.describe}: ${(e as Error).message}`);
     }
+  }
+
+  /** Like connect, but a failure to connect is thrown as it is. */
+  async open(label?: string): Promise<Peer> {
+    const name = label ?? String.fromCharCode(65 + this.labels++);
+    const t = await this.opts.target.connect();
     const rt = this.recorder.attach(t, name, this.opts.target.info());
     const peer = new Peer(name, rt, this.signal);
     this.peers.push(peer);

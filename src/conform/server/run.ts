@@ -59,7 +59,7 @@ async function probeRuntime(opts: ServerRunOptions, o: ServerSuiteOptions, recor
       const s = new SuiteSession(ctx, token, { features: ALL_FEATURES, label: flag });
       let peer;
       try {
-        peer = await ctx.connect(flag);
+        peer = await ctx.open(flag);
       } catch (e) {
         throw new ToolError('E_CONNECT', `cannot reach the runtime at ${opts.target.describe}: ${(e as Error).message}`, opts.target.kind === 'ws' ? 'is it running? start one with `arcp serve`' : 'check the command after --');
       }
@@ -103,7 +103,8 @@ async function runOne(c: Check, opts: ServerRunOptions, probe: Probe, dir: strin
     clearTimeout(timer);
     ctx.cleanup();
   }
-  await Promise.all(ctx.peers.map((p) => p.waitClosed(1000)));
+  // Let the close handshakes reach the tape (not bound to the check's signal, which may have fired).
+  await Promise.all(ctx.peers.map((p) => Promise.race([p.closed, new Promise((r) => setTimeout(r, 1000))])));
   const tape = await recorder.close();
   return { result: { check: c, findings: ctx.judge.findings, skipped, tape, durationMs: performance.now() - t0 }, exchange: recorder.exchange };
 }

@@ -50,7 +50,7 @@ export function stdioTarget(command: string[]): ServerTarget {
         const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
         let tail = '';
         child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString('utf8')).slice(-2000)));
-        child.once('error', (e) => reject(new ToolError('E_CONNECT', `cannot start ${command[0]}: ${e.message}`, 'check the command after --')));
+        child.once('error', (e) => reject(new Error(`cannot start ${command[0]}: ${e.message}`)));
         child.once('spawn', () => {
           const t = new StdioTransport(child.stdout!, child.stdin!, child);
           (t as StdioTransport & { stderrTail: () => string }).stderrTail = () => tail.trim().split('\n').slice(-3).join(' | ');

@@ -68,7 +68,7 @@ export function afterWelcome(c: ConnView, dir: Dir): (LoggedFrame & { msg: Msg }
   return c.log.frames.slice(at + 1).filter((f): f is LoggedFrame & { msg: Msg } => f.msg !== undefined && f.dir === dir);
 }
 
-/** The session's sequenced runtime frames, each once: a replay repeats a frame's seq and bytes. */
+/** The session's sequenced runtime frames, each once: a replay repeats a frame's seq and envelope id (not always its bytes). */
 export function sessionStream(s: SessionView): (LoggedFrame & { msg: Msg })[] {
   const seen = new Set<string>();
   const out: (LoggedFrame & { msg: Msg })[] = [];
@@ -76,7 +76,7 @@ export function sessionStream(s: SessionView): (LoggedFrame & { msg: Msg })[] {
     for (const f of msgs(c, 's2c')) {
       const seq = f.msg.event_seq;
       if (typeof seq !== 'number') continue;
-      const key = `${seq}\u0000${f.raw.toString('utf8')}`;
+      const key = `${seq}\u0000${f.msg.id}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(f);
