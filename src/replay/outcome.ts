@@ -1,3 +1,4 @@
+import { specMismatch } from '../tape/spec-pin.js';
 import { Fingerprint } from '../tape/fingerprint.js';
 import { TapeReader } from '../tape/reader.js';
 import { gapLine } from '../tape/verify.js';
@@ -54,6 +55,9 @@ export class Outcome {
         throw new ToolError('E_TAPE_CORRUPT', `${this.tape}: its frames give fingerprint ${fp.digest()}, but the tape was sealed with ${tapeFingerprint}: it was changed after recording`, '`arcp tape verify` says what; restore a copy, or re-record');
       }
       for (const g of tape.meta.gaps ?? []) this.note(`the tape has a gap: ${gapLine(g)}; what was played around it may differ from what crossed`);
+      // A contract mismatch is visible, never silent: the tape was recorded against another spec text.
+      const pin = specMismatch(this.tape, tape.meta.spec_sha256);
+      if (pin) this.note(pin);
       const notes = this.notes.map((l) => (this.notesSeen.get(l)! > 1 ? `${l} (×${this.notesSeen.get(l)})` : l));
       return {
         tape: this.tape,
