@@ -64,7 +64,7 @@ export class TapeReader {
       return new TapeReader(path, db, created);
     } catch (e) {
       db?.close();
-      removeCreated(created);
+      tidy(path, created, liveLock(path) !== undefined);
       throw classify(path, e);
     }
   }
@@ -163,8 +163,7 @@ export class TapeReader {
 
   close(): void {
     this.db.close();
-    removeCreated(this.created);
-    if (!this.live) removeEmptyWal(this.path);
+    tidy(this.path, this.created, this.live !== undefined);
   }
 
   /** SQLite failures while reading (a page that is damaged) become one line naming the tape. */
@@ -175,6 +174,12 @@ export class TapeReader {
       throw classify(this.path, e);
     }
   }
+}
+
+/** Takes away the -wal/-shm this read made, and (with no writer) an empty pair any reader left. */
+function tidy(path: string, created: string[], live: boolean): void {
+  removeCreated(created);
+  if (!live) removeEmptyWal(path);
 }
 
 function removeCreated(paths: string[]): void {
