@@ -3,6 +3,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { serveReplay } from '../../src/replay/serve.js';
+import { playRecordedClient } from '../helpers/recorded-client.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 import { BIN } from '../helpers/cli.js';
 import { startRuntime, until } from '../helpers/runtime.js';
@@ -95,5 +97,12 @@ describe.skipIf(!canMountTmpfs)('arcp record on a disk that fills up (a 3 MiB tm
     const events = 3; // transport.open, the client's ws.close, transport.close
     expect(frames.length + lostInGaps).toBe(received + sent.length + events);
     expect(frames.map((f) => f.seq)).toEqual(frames.map((_f, i) => i + 1));
+
+    // Replay reports the gap too, and serves what the tape holds.
+    const served = await serveReplay({ tape: join(out, 'full.tape'), listen: {}, timeoutMs: 5000 });
+    const run = await playRecordedClient(served.addresses.ws!, frames);
+    const report = await served.done;
+    expect(report.notes).toContainEqual(expect.stringMatching(/^the tape has a gap: [\d,]+ frames .* were forwarded but not recorded after seq \d+/));
+    expect(run.received.length).toBe(frames.filter((f) => f.dir === 's2c' && f.kind === 'ws.text').length);
   }, 90_000);
 });
