@@ -8,6 +8,12 @@ import { WebSocket } from 'ws';
 
 const HERE = import.meta.dirname;
 const BIN = join(HERE, '../bin/run.js');
+/**
+ * ARCP_BENCH_BEFORE=<other checkout>/bin/run.js adds that build's `arcp record` as a fourth
+ * path, interleaved with the others, and a row comparing this build with it: a before/after
+ * figure from one invocation.
+ */
+const BEFORE = process.env.ARCP_BENCH_BEFORE;
 const procs = new Set();
 
 /** Starts a process and resolves with the first URL it prints. */
@@ -39,14 +45,18 @@ async function paths(upstream, kind) {
   const dir = mkdtempSync(join(tmpdir(), 'arcp-bench-rec-'));
   const relay = await peer(kind === 'ws' ? 'ws-relay' : 'http-relay', upstream);
   const flags = kind === 'ws' ? ['--upstream', upstream] : ['--http', `/=${upstream}`];
-  const rec = await start([BIN, 'record', ...flags, '--tape', join(dir, 'bench.tape'), '--quiet'], kind === 'ws' ? /ws:\/\/\S+/ : /http:\/\/\S+/);
+  const recorder = (bin, name) => start([bin, 'record', ...flags, '--tape', join(dir, name), '--quiet'], kind === 'ws' ? /ws:\/\/\S+/ : /http:\/\/\S+/);
+  const rec = await recorder(BIN, 'bench.tape');
+  const before = BEFORE ? await recorder(BEFORE, 'before.tape') : undefined;
   return {
     direct: upstream,
     relay: relay.url,
     record: rec.url,
+    before: before?.url,
     stop: async () => {
       await relay.stop();
       await rec.stop();
+      await before?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -105,7 +115,11 @@ async function compare(p, measure, runs, better = 'higher', keys = ['direct', 'r
   const best = {};
   for (const k of keys) await measure(p[k]);
   for (let i = 0; i < runs; i++) {
-    for (const k of keys) {
+    // With two recorders, the one measured first would leave its tape worker's backlog to the
+    // second: their order alternates, and each gets a second to drain before the next run.
+    const order = BEFORE && i % 2 ? [...keys].reverse() : keys;
+    for (const k of order) {
+      if (BEFORE) await new Promise((r) => setTimeout(r, 1000));
       const v = await measure(p[k]);
       best[k] = best[k] === undefined ? v : better === 'higher' ? Math.max(best[k], v) : Math.min(best[k], v);
     }
@@ -113,8 +127,14 @@ async function compare(p, measure, runs, better = 'higher', keys = ['direct', 'r
   return best;
 }
 
-export async function recordBench({ frames = 200_000, rounds = 3000, seconds = 3 } = {}) {
+export async function recordBench({ frames = 200_000, rounds = 3000, seconds = 3, httpOnly = false } = {}) {
   const results = [];
+  if (!httpOnly) await wsBench(results, frames, rounds);
+  await httpBench(results, seconds);
+  return results;
+}
+
+async function wsBench(results, frames, rounds) {
   const stream = await peer('ws-stream', frames);
   let p = await paths(stream.url, 'ws');
   const coalescing = await peer('ws-relay-coalescing', stream.url);
@@ -132,14 +152,16 @@ export async function recordBench({ frames = 200_000, rounds = 3000, seconds = 3
   results.push({ name: `WS echo RTT p50 (${rounds} round trips)`, unit: 'ms', ...e, ratio: e.record / e.relay, target: '≤ 1.15 × relay', ok: e.record / e.relay <= 1.15 });
   await p.stop();
   await echo.stop();
+}
 
+async function httpBench(results, seconds) {
   const up = await peer('http-upstream');
-  p = await paths(up.url, 'http');
+  const p = await paths(up.url, 'http');
   for (const [name, path] of [['HTTP JSON 2 KiB', '/json'], ['HTTP SSE, 100 events/response', '/sse']]) {
-    const h = await compare(p, (u) => httpLoad(u, path, 16, seconds * 1000), 3);
+    const h = await compare(p, (u) => httpLoad(u, path, 16, seconds * 1000), 3, 'higher', BEFORE ? ['direct', 'relay', 'before', 'record'] : undefined);
     results.push({ name: `${name}, concurrency 16`, unit: 'req/s', ...h, ratio: h.record / h.relay, target: '≥ 0.8 × undici proxy', ok: h.record / h.relay >= 0.8 });
+    if (BEFORE) results.push({ name: '  the same vs the build before (ARCP_BENCH_BEFORE)', unit: 'req/s', relay: h.before, record: h.record, ratio: h.record / h.before, target: 'reference: ≥ 0.95 is within noise' });
   }
   await p.stop();
   await up.stop();
-  return results;
 }

@@ -8,7 +8,7 @@ const only = process.argv[2];
 const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
 const rows = [];
 try {
-  if (!only || only === 'record') rows.push(...(await recordBench()));
+  if (!only || only === 'record' || only === 'record-http') rows.push(...(await recordBench({ httpOnly: only === 'record-http' })));
   if (!only || only === 'replay') rows.push(...(await replayBench()));
   if (!only || only === 'ingest') {
     let r;

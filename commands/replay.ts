@@ -1,5 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { replay } from '../src/replay/replay.js';
+import { HTTP_MODES, type HttpMode } from '../src/replay/http-player.js';
+import { parseRouteMatch } from '../src/replay/http-match.js';
+import { parseRoute } from '../src/record/http-exchange.js';
 import { progressLine, reportLines } from '../src/render/replay.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
@@ -12,12 +15,33 @@ export default class Replay extends ArcpCommand {
   --http-port N serve the recorded HTTP/SSE exchanges (prints ARCP_HTTP_URL); never forwards
 As the client (the runtime is under test):
   --target ws://…  or  -- <runtime command>
+With --listen or --http-port, "-- <command>" (or --run "shell line") is instead the program
+under test: it runs with ARCP_URL, ARCP_HTTP_URL (and OPENAI_BASE_URL / ANTHROPIC_BASE_URL
+when a route prefix names the API) in its environment, the replay serves until it exits, and
+arcp exits with its exit code, or 1 on a divergence.
+HTTP modes (--http-mode): replay (default: an unmatched request is a divergence, answered
+502, never forwarded), record-if-missing (forward what the tape lacks and append it), update
+(re-record what is requested), passthrough (forward what the tape lacks, record nothing).
+--http-reuse lets a recorded exchange answer again; --all-played makes an exchange never
+requested a divergence. --http-match sets what is compared per route (what is stored is
+untouched): header=NAME, ignore-query=NAME|*, volatile=/POINTER, partial (extra JSON fields in
+the live request are fine). HTTP faults aim at an exchange, ROUTE:N (the Nth under /ROUTE;
+http:N of all): status@llm:2=429, reset@llm:1=3, slow@llm:1=2000, stall@llm:1=500.
 Frames are matched exactly except declared volatile fields: the ARCP preset (message ids,
 identifiers, timestamps, nonces, redaction placeholders) and --volatile pointers. Identifiers
 one side generates are mapped and substituted consistently; the report lists them. Heartbeats
 and acks are matched loosely (answered live when they fall elsewhere).
 
-Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 divergence, 2 usage or input error.`;
+Every frame's bytes are checked against their sha256 as they are read: a tape changed after
+recording ends the run (exit 2) rather than serve what it does not hold. A tape with gaps
+(frames its recorder could not write) says so in the report.
+
+With --json, serving prints {"ws","http"} (where clients connect) as its first line and the
+report as its last.
+
+Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 divergence, or a run
+that ended before the recording did (Ctrl-C, no client within --connect-timeout), 2 usage or
+input error (a damaged or altered tape included).`;
   static override strict = false;
   static override args = {
     tape: Args.string({ description: 'tape to replay', required: true, ignoreStdin: true }),
@@ -29,6 +53,9 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     { description: 'Offline LLM: serve the recorded HTTP/SSE exchanges, with recorded timing', command: '<%= config.bin %> replay tapes/run.tape --http-port 8080 --pace recorded' },
     { description: 'Check a runtime still behaves as recorded', command: '<%= config.bin %> replay tapes/run.tape --target ws://127.0.0.1:7777 --token "$ARCP_TOKEN"' },
     { description: 'Exercise resume: drop the connection after frame 42', command: '<%= config.bin %> replay tapes/run.tape --listen --fault drop@42' },
+    { description: 'Run the test suite against the recorded LLM; exit with its code', command: '<%= config.bin %> replay tapes/llm.tape --http-port 0 --all-played -- npm test' },
+    { description: 'Serve what the tape has, record what it lacks (VCR new_episodes)', command: '<%= config.bin %> replay tapes/llm.tape --http-port 8080 --http-mode record-if-missing' },
+    { description: 'Match requests ignoring a header-borne org and the "user" field; test a retry on 429', command: '<%= config.bin %> replay tapes/llm.tape --http-port 8080 --http-match "/openai:volatile=/user" --fault status@openai:1=429' },
   ];
   static override flags = {
     listen: Flags.boolean({ char: 'l', description: 'serve the runtime side on WebSocket' }),
@@ -45,22 +72,35 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     speed: Flags.string({ description: 'with --pace recorded, play N times faster', default: '1' }),
     fault: Flags.string({ description: 'drop@SEQ, delay@SEQ=MS or duplicate@SEQ (repeatable; as the runtime)', multiple: true, default: [] }),
     timeout: Flags.integer({ description: 'seconds to wait for the live side\'s next frame', default: 10, min: 1 }),
+    'connect-timeout': Flags.integer({ description: 'as the runtime: seconds to wait for a client to open each recorded connection (the first included)', default: 60, min: 1 }),
+    'http-mode': Flags.string({ description: 'what an HTTP request the tape does not answer gets', options: [...HTTP_MODES], default: 'replay' }),
+    'http-reuse': Flags.boolean({ description: 'a recorded HTTP exchange may answer again once used' }),
+    'all-played': Flags.boolean({ description: 'a recorded HTTP exchange never requested is a divergence' }),
+    'http-match': Flags.string({ description: 'what is compared for a route: [PREFIX:]header=NAME,ignore-query=NAME,volatile=/PTR,partial (repeatable)', multiple: true, default: [] }),
+    'http-upstream': Flags.string({ description: 'PREFIX=URL to forward to in the record and passthrough modes (default: the recorded upstreams; repeatable)', multiple: true, default: [] }),
+    run: Flags.string({ description: 'shell command to run as the client under test (like -- <command>)' }),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Replay);
+    const { args, argv, flags } = await this.parse(Replay);
+    this.rejectExtraArgs(argv as string[], 1);
     const command = this.commandAfterDashes();
     const out = flags.stdio ? process.stderr : process.stdout;
     const progress = { frames: 0, total: 0 };
     const stopProgress = this.progress(!flags.json, () => progress.frames, (perSec) => progressLine(progress, perSec, styleFor(process.stderr)));
+    const serving = flags.listen || flags['http-port'] !== undefined;
     const report = await replay(
       {
         tape: args.tape,
         listen: flags.listen ? { host: flags.host, port: flags.port } : undefined,
         stdio: flags.stdio,
-        http: flags['http-port'] !== undefined ? { host: flags.host, port: flags['http-port'] } : undefined,
+        http:
+          flags['http-port'] !== undefined
+            ? { host: flags.host, port: flags['http-port'], mode: flags['http-mode'] as HttpMode, reuse: flags['http-reuse'], allPlayed: flags['all-played'], match: flags['http-match'].map(parseRouteMatch), upstreams: flags['http-upstream'].map(parseRoute) }
+            : undefined,
+        client: flags.run ?? (serving && command.length ? command : undefined),
         target: flags.target,
-        command,
+        command: serving ? [] : command,
         token: flags.token,
         volatile: { preset: flags.preset, pointers: flags.volatile },
         keepGoing: flags.continue,
@@ -68,10 +108,12 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
         speed: flags.speed,
         faults: flags.fault,
         timeoutSec: flags.timeout,
+        connectTimeoutSec: flags['connect-timeout'],
         progress,
       },
       (addresses) => {
-        if (flags.json) return;
+        // --json: where clients connect, as the first line (the report is the last).
+        if (flags.json) return out.write(JSON.stringify(addresses) + '\n');
         if (addresses.ws) out.write(`ARCP_URL=${addresses.ws}\n`);
         if (addresses.http) out.write(`ARCP_HTTP_URL=${addresses.http}\n`);
       },
@@ -82,6 +124,7 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     ).finally(stopProgress);
     if (flags.json) out.write(JSON.stringify(report) + '\n');
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');
+    if (report.command?.exitCode) this.exit(report.command.exitCode);
     if (!report.ok) this.exit(1);
   }
 }

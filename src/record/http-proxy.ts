@@ -1,16 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
+import { createServer } from 'node:http';
+import { Agent } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, Holds, listeningChannel, trustHint, type RecordChannel } from './channel.js';
+import { listeningChannel, type RecordChannel } from './channel.js';
+import { exchangeContext, forwardExchange, type HttpRoute } from './http-exchange.js';
+import { answerOrForward, type Responder } from './http-respond.js';
 
-export interface HttpRoute {
-  /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */
-  prefix: string;
-  /** Where requests under it go, e.g. `https://api.openai.com/v1`. */
-  upstream: string;
-}
+export { parseRoute, type HttpRoute } from './http-exchange.js';
 
 export interface HttpProxyOptions {
   routes: HttpRoute[];
@@ -18,30 +14,8 @@ export interface HttpProxyOptions {
   port?: number;
   /** Upstream trouble, one line each (the client also gets a 502). */
   onWarning?: (line: string) => void;
-}
-
-/** Parses `PREFIX=URL` (or a bare URL for `/`). */
-export function parseRoute(spec: string): HttpRoute {
-  const eq = spec.indexOf('=');
-  const [prefix, upstream] = eq > 0 && !spec.slice(0, eq).includes(':') ? [spec.slice(0, eq), spec.slice(eq + 1)] : ['/', spec];
-  let url: URL;
-  try {
-    url = new URL(upstream);
-  } catch {
-    throw new ToolError('E_USAGE', `--http "${spec}": "${upstream}" is not a URL`, 'e.g. --http /openai=https://api.openai.com/v1');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ToolError('E_USAGE', `--http "${spec}": upstream must be http:// or https://`, 'e.g. --http /llm=http://127.0.0.1:8080');
-  if (!prefix.startsWith('/')) throw new ToolError('E_USAGE', `--http "${spec}": the prefix must start with /`, 'e.g. --http /openai=https://api.openai.com/v1');
-  return { prefix: prefix.replace(/\/+$/, '') || '/', upstream: url.href.replace(/\/+$/, '') };
-}
-
-function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
-  let best: HttpRoute | undefined;
-  for (const r of routes) {
-    const hit = r.prefix === '/' || url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?');
-    if (hit && (!best || r.prefix.length > best.prefix.length)) best = r;
-  }
-  return best;
+  /** Answers exchanges in the upstream's place when it returns a response (fork); their bodies are read whole first. */
+  respond?: Responder;
 }
 
 /**
@@ -51,17 +25,19 @@ function pickRoute(routes: HttpRoute[], url: string): HttpRoute | undefined {
  * the client a 502 with a one-line JSON error, recorded like any response.
  */
 export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): Promise<RecordChannel> {
-  if (!o.routes.length) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
+  if (!o.routes.length && !o.respond) throw new ToolError('E_USAGE', 'no HTTP routes given', 'pass --http PREFIX=URL');
   const agent = new Agent({ keepAliveTimeout: 10_000, connections: 256, pipelining: 1 });
-  // Parsed once: a URL per request was a measurable share of the proxy's per-exchange work.
-  const targets = new Map(o.routes.map((r) => [r, upstreamTarget(r.upstream)]));
+  const ctx = exchangeContext(writer, agent, o.routes, o.onWarning);
+  const { state } = ctx;
   let active = 0;
   const server = createServer((req, res) => {
     active++;
-    exchange(writer, agent, o, targets, req, res, () => active--);
+    if (o.respond) void answerOrForward(ctx, o.respond, req, res, () => active--);
+    else forwardExchange(ctx, req, res, () => active--);
   });
   server.keepAliveTimeout = 10_000;
   return listeningChannel('http', server, o, () => active, async () => {
+    state.stopping = true;
     server.closeIdleConnections();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -71,102 +47,3 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   });
 }
 
-interface Target {
-  origin: string;
-  /** The upstream's path, without a trailing slash; request paths go after it. */
-  base: string;
-}
-
-function upstreamTarget(upstream: string): Target {
-  const u = new URL(upstream);
-  return { origin: u.origin, base: u.pathname.replace(/\/+$/, '') };
-}
-
-function exchange(writer: TapeWriter, agent: Agent, o: HttpProxyOptions, targets: Map<HttpRoute, Target>, req: IncomingMessage, res: ServerResponse, onClose: () => void): void {
-  res.once('close', onClose);
-  const url = req.url ?? '/';
-  const method = req.method ?? 'GET';
-  const route = pickRoute(o.routes, url);
-  const ch = writer.channel('http', `${method} ${url}`.slice(0, 200), { url, upstream: route?.upstream, route: route?.prefix });
-  const head = { method, path: url, headers: headerPairs(req.rawHeaders), upstream: route?.upstream };
-  writer.event(ch, 'c2s', 'http.request', head);
-  const fail = (status: number, message: string) => {
-    writer.event(ch, 'meta', 'transport.error', { error: message });
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    const body = JSON.stringify({ error: { type: 'arcp_record', message } });
-    const headers: [string, string][] = [['content-type', 'application/json'], ['content-length', String(Buffer.byteLength(body))]];
-    writer.event(ch, 's2c', 'http.response', { status, headers });
-    writer.frame(ch, 's2c', 'http.response.body', body);
-    res.writeHead(status, Object.fromEntries(headers)).end(body);
-  };
-  if (!route) {
-    req.resume();
-    fail(404, `arcp record: no --http route for ${url} (routes: ${o.routes.map((r) => r.prefix).join(', ')})`);
-    return;
-  }
-  const target = targets.get(route)!;
-  const path = target.base + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/';
-  const headers = forwardable(head.headers);
-  const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
-  async function* body(): AsyncGenerator<Buffer> {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      writer.frame(ch, 'c2s', 'http.request.body', chunk);
-      yield chunk;
-      if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));
-    }
-  }
-  let controller: Dispatcher.DispatchController | undefined;
-  const upstream = new Holds(() => controller?.pause(), () => controller?.resume());
-  /** Body chunks parsed from one read: recorded each with its boundary, sent on as one write at the end of the tick. */
-  let pending: Buffer[] = [];
-  let arrivedAt = 0;
-  const send = () => {
-    if (!pending.length) return;
-    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
-    writer.chunks(ch, 's2c', 'http.response.body', pending, data, arrivedAt);
-    pending = [];
-    if (!res.write(data)) upstream.hold((release) => res.once('drain', release));
-    if (writer.congested) upstream.hold((release) => writer.afterDrain(release));
-  };
-  res.once('close', () => {
-    if (!res.writableFinished) controller?.abort(new Error('client went away'));
-  });
-  agent.dispatch(
-    { origin: target.origin, path: path.startsWith('/') ? path : '/' + path, method: method as Dispatcher.HttpMethod, headers, body: hasBody ? Readable.from(body(), { objectMode: false }) : undefined },
-    {
-      onRequestStart(c) {
-        controller = c;
-      },
-      onResponseStart(c, status, _parsed, statusMessage) {
-        if (status < 200) return; // 1xx informational: the final head follows
-        const pairs = headerPairs((c.rawHeaders ?? []) as Buffer[]);
-        writer.event(ch, 's2c', 'http.response', { status, headers: pairs });
-        // Sent with the first body chunk, as a plain proxy would: one packet, not two.
-        res.writeHead(status, statusMessage || undefined, forwardable(pairs));
-      },
-      onResponseData(_c, chunk) {
-        // The client gets what one read delivered as one write, at the end of this tick: no
-        // chunk waits for a later one.
-        if (pending.push(chunk) === 1) {
-          arrivedAt = performance.now();
-          process.nextTick(send);
-        }
-      },
-      onResponseEnd() {
-        send();
-        writer.event(ch, 'meta', 'transport.close', {});
-        res.end();
-      },
-      onResponseError(_c, err) {
-        send(); // what arrived before the failure is recorded and passed on
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as NodeJS.ErrnoException).code;
-        const message = `upstream ${route.upstream} ${res.headersSent ? 'failed mid-response' : 'unreachable'}: ${cause ?? err.message}${trustHint(cause)}`;
-        o.onWarning?.(`${method} ${url}: ${message}`);
-        fail(502, message);
-      },
-    },
-  );
-}

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
+import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules, pointerTokens } from '../tape/redact.js';
-import { TapeWriter, type TapeSummary } from '../tape/writer.js';
+import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
 import type { RecordChannel } from './channel.js';
 import { startHttpProxy, type HttpRoute } from './http-proxy.js';
 import { wrapStdio, type StdioChannel } from './stdio-wrap.js';
@@ -13,7 +14,7 @@ export interface RecordOptions {
   tape?: string;
   force?: boolean;
   /** WebSocket proxy to an upstream runtime. */
-  ws?: { upstream: string; host?: string; port?: number };
+  ws?: { upstream: string; host?: string; port?: number; upstreamTimeoutMs?: number };
   /** HTTP reverse proxy for LLM and tool calls. */
   http?: { routes: HttpRoute[]; host?: string; port?: number };
   /** A runtime speaking NDJSON on stdio, wrapped. */
@@ -35,6 +36,8 @@ export interface RecordStats {
   tapeBehind: boolean;
   /** How many times that happened. */
   tapePauses: number;
+  /** Frames the disk refused so far. */
+  lost: number;
 }
 
 export interface RecordSummary extends TapeSummary {
@@ -60,7 +63,7 @@ export function defaultTapePath(now = new Date()): string {
 }
 
 /** Validates user redaction rules and adds the defaults (unless disabled). */
-export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[] }): RedactionRules {
+export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[]; query?: string[] }): RedactionRules {
   for (const p of o.pointers ?? []) {
     try {
       pointerTokens(p);
@@ -75,32 +78,36 @@ export function redactionRules(o: { redact?: boolean; pointers?: string[]; heade
       throw new ToolError('E_USAGE', `--redact-regex "${r}" is not a valid regular expression: ${(e as Error).message}`, "e.g. --redact-regex 'sk-[A-Za-z0-9]{20,}'");
     }
   }
-  return defaultRules({ pointers: o.pointers, headers: o.headers, regexes: o.regexes }, o.redact !== false);
+  return defaultRules({ pointers: o.pointers, headers: o.headers, regexes: o.regexes, query: o.query }, o.redact !== false);
 }
 
 /** Starts recording into one tape through every mode asked for. */
 export async function record(o: RecordOptions): Promise<Recording> {
   if (!o.ws && !o.http && !o.stdio) throw new ToolError('E_USAGE', 'nothing to record', 'pass --upstream ws://…, --http PREFIX=URL, or -- <runtime command>');
   const tape = o.tape ?? defaultTapePath();
-  mkdirSync(dirname(tape) || '.', { recursive: true });
+  // Only the default folder is made; a --tape in a folder that does not exist is refused (a typo must not grow a tree).
+  if (!o.tape) mkdirSync(dirname(tape), { recursive: true });
   const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs, maxBacklogBytes: o.maxBacklogBytes });
   writer.on('error', (e: Error) => o.onWarning?.(`tape ${tape}: ${e.message}; traffic still flows, frames from here on may be missing`));
+  writer.on('lost', (l: WriteLoss) => {
+    if (l.fresh) o.onWarning?.(`tape ${tape}: ${l.reason}: frames are not being written (traffic still flows); the tape records the gap`);
+  });
   const channels: RecordChannel[] = [];
   const addresses: Recording['addresses'] = {};
   let stdio: StdioChannel | undefined;
   try {
     if (o.http) {
-      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning });
+      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.http!.host, port: o.http!.port, flag: '--http-port' })));
       channels.push(c);
       addresses.http = c.address;
     }
     if (o.ws) {
-      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning });
+      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.ws!.host, port: o.ws!.port })));
       channels.push(c);
       addresses.ws = c.address;
     }
     if (o.stdio) {
-      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http } : process.env;
+      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http, ...llmUrlEnv(addresses.http, o.http!.routes) } : process.env;
       stdio = await wrapStdio(writer, { command: o.stdio.command, input: o.stdio.input as never, output: o.stdio.output as never, env });
       channels.push(stdio);
       addresses.stdio = stdio.address;
@@ -108,13 +115,15 @@ export async function record(o: RecordOptions): Promise<Recording> {
   } catch (e) {
     await Promise.all(channels.map((c) => c.close()));
     await writer.close().catch(() => undefined);
-    throw listenError(e);
+    // Nothing was recorded: the tape this start created goes with it.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(tape + suffix, { force: true });
+    throw e;
   }
   let stopping: Promise<RecordSummary> | undefined;
   return {
     tape,
     addresses,
-    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions }),
+    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions, lost: writer.lostFrames }),
     done: stdio ? stdio.done : new Promise<void>(() => undefined),
     stop: () =>
       (stopping ??= (async () => {
@@ -125,8 +134,8 @@ export async function record(o: RecordOptions): Promise<Recording> {
   };
 }
 
-function listenError(e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') return new ToolError('E_USAGE', `cannot listen: ${err.message}`, 'pick another --port / --http-port, or 0 for any free port');
-  return e;
+/** With one route, the wrapped runtime's LLM URL is the recorder's, so its calls are recorded without configuring it. */
+function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
+  if (routes.length !== 1) return {};
+  return { [LLM_URL_ENV]: routes[0].prefix === '/' ? http : http + routes[0].prefix };
 }

@@ -21,6 +21,8 @@ export interface StdioChannel extends RecordChannel {
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** How long a stopping recorder waits for the wrapped runtime to exit on SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 2000;
 
 /**
  * Wraps a runtime that speaks NDJSON on stdio: the client spawns `arcp record … -- <runtime>`
@@ -54,6 +56,8 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
   input.on('data', onInput);
   input.once('end', () => {
     up.end();
+    // Who ended first is what a replay reproduces: the client's EOF, or the runtime exiting on its own.
+    writer.event(ch, 'c2s', 'transport.close', { eof: true });
     child.stdin.end();
   });
   child.stdin.on('error', () => undefined); // the child closed its stdin; its exit is what we report
@@ -62,7 +66,10 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     down.push(chunk);
     if (writer.congested) outputHolds.hold((release) => writer.afterDrain(release));
   });
-  child.stdout.once('end', () => down.end());
+  child.stdout.once('end', () => {
+    down.end();
+    writer.event(ch, 's2c', 'transport.close', { eof: true });
+  });
 
   const channel: StdioChannel = {
     mode: 'stdio',
@@ -84,7 +91,10 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     },
     close: async () => {
       channel.kill('SIGTERM');
+      // A runtime that ignores SIGTERM must not keep the recorder from stopping.
+      const late = setTimeout(() => channel.kill('SIGKILL'), STOP_GRACE_MS);
       await channel.done;
+      clearTimeout(late);
     },
   };
   return channel;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
+import { isSendableCloseCode, WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
 import { headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
@@ -10,6 +10,8 @@ export interface WsProxyOptions {
   upstream: string;
   host?: string;
   port?: number;
+  /** How long the upstream may take to answer a WebSocket upgrade before the client gets a 504; 10 s by default. */
+  upstreamTimeoutMs?: number;
   /** Upstream trouble, one line each (the client also gets it, as an HTTP status). */
   onWarning?: (line: string) => void;
 }
@@ -18,13 +20,14 @@ export interface WsProxyOptions {
 const HANDSHAKE = new Set(['host', 'connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 /** Buffered bytes towards one side before the other side is paused. */
 const PAUSE_AT = 8 * 1024 * 1024;
+/** How long a stop waits for both close handshakes before it drops the connections. */
+const CLOSE_GRACE_MS = 1000;
+/** The close the recorder itself sends both sides when it stops, as recorded (`ws.close`, dir `meta`). */
+export const RECORDER_CLOSE = { code: 1001, reason: 'recorder stopping', by: 'recorder' } as const;
 
 const TEXT = { binary: false } as const;
 const BINARY = { binary: true } as const;
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
-
-/** Close codes a peer may send (RFC 6455 §7.4): others are reported but cannot be forwarded as such. */
-const sendable = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
 
 /**
  * A recording WebSocket proxy: each client connection opens its own upstream connection
@@ -46,9 +49,11 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     perMessageDeflate: false,
     handleProtocols: (_offered, req) => (req as IncomingMessage & { arcpProtocol?: string }).arcpProtocol || false,
   });
-  const sockets = new Set<WebSocket>();
-  /** Pipes still open: close() waits for their close handshakes, so the tape gets them. */
-  const pipes = new Set<Promise<void>>();
+  /** Live pipes: a stop closes each as the recorder's own close. */
+  const pipes = new Set<Pipe>();
+  /** Upgrades waiting on the upstream: a stop answers them at once. */
+  const pending = new Set<(status: number, message: string) => void>();
+  let stopping = false;
 
   server.on('upgrade', (req: IncomingMessage & { arcpProtocol?: string }, socket: Duplex, head: Buffer) => {
     const target = upstreamBase.pathname === '/' ? new URL(req.url ?? '/', upstreamBase).href : upstreamBase.href;
@@ -62,46 +67,50 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     const refuse = (status: number, message: string) => {
       if (refused) return;
       refused = true;
+      settle();
       o.onWarning?.(message);
       writer.event(ch, 'meta', 'transport.error', { error: message, status });
       const body = `arcp record: ${message}\n`;
-      socket.end(`HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Upstream Refused'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    };
-    up.once('unexpected-response', (_r, res) => {
-      refuse(res.statusCode ?? 502, `upstream ${target} answered HTTP ${res.statusCode} to the WebSocket upgrade`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Upstream Refused'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       up.terminate();
-    });
+    };
+    const timeoutMs = o.upstreamTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => refuse(504, `upstream ${target} did not answer the WebSocket upgrade within ${timeoutMs / 1000} s`), timeoutMs);
+    const onStop = (status: number, message: string) => refuse(status, message);
+    pending.add(onStop);
+    const onSocketError = () => up.terminate();
+    const settle = () => {
+      clearTimeout(timer);
+      pending.delete(onStop);
+    };
+    if (stopping) return refuse(503, 'the recorder is stopping');
+    up.once('unexpected-response', (_r, res) => refuse(res.statusCode ?? 502, `upstream ${target} answered HTTP ${res.statusCode} to the WebSocket upgrade`));
     up.once('error', (e) => {
       if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}${trustHint((e as NodeJS.ErrnoException).code)}`);
     });
-    socket.once('error', () => up.terminate());
+    socket.once('error', onSocketError);
     up.once('open', () => {
+      if (refused) return;
+      settle();
       req.arcpProtocol = up.protocol;
       wss.handleUpgrade(req, socket, head, (client) => {
+        // From here on each side's own close says who went away: the raw socket's error must not close the upstream first.
+        socket.off('error', onSocketError);
         active++;
-        sockets.add(client).add(up);
         writer.event(ch, 'meta', 'transport.open', { protocol: up.protocol || undefined });
-        const ended = new Promise<void>((resolve) =>
-          pipe(writer, ch, client, up, () => {
-            active--;
-            sockets.delete(client);
-            sockets.delete(up);
-            pipes.delete(ended);
-            resolve();
-          }),
-        );
-        pipes.add(ended);
+        const p = new Pipe(writer, ch, client, up, () => {
+          active--;
+          pipes.delete(p);
+        });
+        pipes.add(p);
       });
     });
   });
 
   return listeningChannel('ws', server, o, () => active, async () => {
-    for (const s of sockets) if (s.readyState === WebSocket.OPEN) s.close(1001, 'recorder stopping');
-    const late = setTimeout(() => {
-      for (const s of sockets) s.terminate();
-    }, 1000);
-    await Promise.all([...pipes]);
-    clearTimeout(late);
+    stopping = true;
+    for (const refuse of [...pending]) refuse(503, 'the recorder is stopping');
+    await Promise.all([...pipes].map((p) => p.stop()));
     wss.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -110,10 +119,52 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
   });
 }
 
-/** Forwards both ways; the first close is recorded as a ws.close frame from the side that sent it. */
-function pipe(writer: TapeWriter, ch: number, client: WebSocket, up: WebSocket, onEnd: () => void): void {
-  let closed = false;
-  const link = (from: WebSocket, to: WebSocket, dir: 'c2s' | 's2c') => {
+const STATUS_TEXT: Record<number, string> = { 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/**
+ * One client connection and its upstream, forwarded both ways. A message is recorded only when
+ * it is forwarded, so the tape never holds what the other side did not get. The first close
+ * is recorded as a `ws.close` from the side that sent it (or, on a stop, as the recorder's own,
+ * dir `meta`), and `transport.close` once both sides are closed.
+ */
+class Pipe {
+  private first?: 'c2s' | 's2c' | 'recorder';
+  private closes = 0;
+  private readonly ended: Promise<void>;
+  private end!: () => void;
+
+  constructor(
+    private readonly writer: TapeWriter,
+    private readonly ch: number,
+    private readonly client: WebSocket,
+    private readonly up: WebSocket,
+    onEnd: () => void,
+  ) {
+    this.ended = new Promise<void>((r) => (this.end = r)).then(onEnd);
+    this.link(client, up, 'c2s');
+    this.link(up, client, 's2c');
+  }
+
+  /** The recorder's own close: nothing more crosses; both sides get 1001; dropped if they do not answer in time. */
+  async stop(): Promise<void> {
+    if (!this.first) {
+      this.first = 'recorder';
+      this.writer.event(this.ch, 'meta', 'ws.close', RECORDER_CLOSE);
+      for (const s of [this.client, this.up]) if (s.readyState === WebSocket.OPEN) s.close(RECORDER_CLOSE.code, RECORDER_CLOSE.reason);
+    }
+    const late = setTimeout(() => {
+      // Bytes the client never took were recorded as sent: the tape says how many did not arrive.
+      const undelivered = this.client.bufferedAmount;
+      if (undelivered) this.writer.event(this.ch, 'meta', 'transport.error', { error: `the client did not take its last ${undelivered} bytes within ${CLOSE_GRACE_MS} ms of the stop; dropped`, undelivered_bytes: undelivered });
+      this.client.terminate();
+      this.up.terminate();
+    }, CLOSE_GRACE_MS);
+    await this.ended;
+    clearTimeout(late);
+  }
+
+  private link(from: WebSocket, to: WebSocket, dir: 'c2s' | 's2c'): void {
+    const writer = this.writer;
     // The first message of a read leaves at once; the rest of that read leaves in one write at
     // the end of the tick: a syscall per read instead of one per message, and no added latency.
     const out = (to as WebSocket & { _socket?: Duplex })._socket;
@@ -125,6 +176,8 @@ function pipe(writer: TapeWriter, ch: number, client: WebSocket, up: WebSocket, 
       corked = false;
     };
     from.on('message', (data, isBinary) => {
+      // Once a close is under way (from either side, or the recorder's), nothing more is forwarded or recorded.
+      if (this.first || to.readyState !== WebSocket.OPEN) return;
       if (!inTick) {
         inTick = true;
         process.nextTick(endTick);
@@ -134,31 +187,31 @@ function pipe(writer: TapeWriter, ch: number, client: WebSocket, up: WebSocket, 
       }
       const buf = toBuffer(data);
       to.send(buf, isBinary ? BINARY : TEXT);
-      writer.frame(ch, dir, isBinary ? 'ws.binary' : 'ws.text', buf);
-      if (to.bufferedAmount > PAUSE_AT || writer.congested) hold(from, to);
+      writer.frame(this.ch, dir, isBinary ? 'ws.binary' : 'ws.text', buf);
+      if (to.bufferedAmount > PAUSE_AT || writer.congested) this.hold(from, to);
     });
     from.on('close', (code, reason) => {
-      if (!closed) {
-        closed = true;
-        writer.event(ch, dir, 'ws.close', { code, reason: reason.toString() });
+      this.closes++;
+      if (!this.first) {
+        this.first = dir;
+        writer.event(this.ch, dir, 'ws.close', { code, reason: reason.toString() });
         if (code === 1006) to.terminate();
-        else if (sendable(code)) to.close(code, reason);
+        else if (isSendableCloseCode(code)) to.close(code, reason);
         else to.close();
-      } else {
-        writer.event(ch, 'meta', 'transport.close', { code, reason: reason.toString() });
-        onEnd();
+      }
+      if (this.closes === 2) {
+        writer.event(this.ch, 'meta', 'transport.close', { code, reason: reason.toString() });
+        this.end();
       }
     });
-    from.on('error', (e) => writer.event(ch, 'meta', 'transport.error', { error: e.message }));
-  };
-  link(client, up, 'c2s');
-  link(up, client, 's2c');
+    from.on('error', (e) => writer.event(this.ch, 'meta', 'transport.error', { error: e.message }));
+  }
 
-  function hold(from: WebSocket, to: WebSocket): void {
+  private hold(from: WebSocket, to: WebSocket): void {
     if (from.isPaused) return;
     from.pause();
     const timer = setInterval(() => {
-      if ((to.bufferedAmount < PAUSE_AT / 8 && !writer.congested) || to.readyState !== WebSocket.OPEN) {
+      if ((to.bufferedAmount < PAUSE_AT / 8 && !this.writer.congested) || to.readyState !== WebSocket.OPEN) {
         clearInterval(timer);
         from.resume();
       }

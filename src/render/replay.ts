@@ -5,6 +5,12 @@ const show = (v: unknown, max = 48): string => {
   const s = v === undefined ? '(absent)' : JSON.stringify(v);
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 };
+/** A pointer as a table cell: a deep one keeps its start and end ("/a/a/…(100000 levels)…/a"). */
+const pointerCell = (p: string): string => {
+  if (p.length <= 64) return p || '(root)';
+  const levels = p.split('/').length - 1;
+  return `${p.slice(0, 24)}…(${levels} levels)…${p.slice(-16)}`;
+};
 const pad = (s: string, n: number) => (s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length));
 const ARROW: Record<string, string> = { c2s: 'client → runtime', s2c: 'runtime → client', meta: 'transport' };
 
@@ -15,7 +21,7 @@ export function divergenceLines(d: Divergence, c: ChalkInstance): string[] {
   if (fields.length) {
     lines.push(c.dim(`  ${pad('field', 32)}${pad('expected (recorded)', 26)}${pad('actual (live)', 26)}rule`));
     for (const f of fields.slice(0, 30)) {
-      const row = `  ${pad(f.pointer || '(root)', 32)}${pad(show(f.expected, 24), 26)}${pad(show(f.actual, 24), 26)}${f.rule}${f.tolerated ? ' (tolerated)' : ''}`;
+      const row = `  ${pad(pointerCell(f.pointer), 32)}${pad(show(f.expected, 24), 26)}${pad(show(f.actual, 24), 26)}${f.rule}${f.tolerated ? ' (tolerated)' : ''}`;
       lines.push(f.tolerated ? c.dim(row) : row);
     }
     if (fields.length > 30) lines.push(c.dim(`  … ${fields.length - 30} more fields (--json lists all)`));
@@ -34,16 +40,19 @@ export function reportLines(r: ReplayReport, c: ChalkInstance): string[] {
   const lines: string[] = [];
   for (const d of r.divergences) lines.push(...divergenceLines(d, c), '');
   if (r.substitutions.length) {
-    lines.push(c.dim(`substituted ${r.substitutions.length} identifier${r.substitutions.length === 1 ? '' : 's'}:`));
-    for (const s of r.substitutions.slice(0, 10)) lines.push(c.dim(`  ${s.from} → ${s.to} (${s.count}×)`));
+    lines.push(c.dim(`substituted ${r.substitutions.length} value${r.substitutions.length === 1 ? '' : 's'} (identifiers, echoed live values, moved timestamps):`));
+    for (const s of r.substitutions.slice(0, 10)) lines.push(c.dim(`  ${s.kind ?? 'id'} ${s.pointer ? `${pointerCell(s.pointer)} ` : ''}${s.from} → ${s.to} (${s.count}×)`));
     if (r.substitutions.length > 10) lines.push(c.dim(`  … and ${r.substitutions.length - 10} more`));
   }
   for (const n of r.notes) lines.push(c.dim(`note: ${n}`));
+  if (r.command) lines.push(`${r.command.exitCode ? c.red('command under test failed') : c.green('command under test passed')}: ${r.command.argv.join(' ')} exited with ${r.command.exitCode}`);
   const what = r.mode === 'diff' ? 'diff' : 'replay';
   if (r.ok) {
     lines.push(`${c.green('clean')} ${what} of ${r.tape}: ${r.frames.replayed}/${r.frames.total} frames in ${(r.durationMs / 1000).toFixed(2)} s`);
     lines.push(`  ${what === 'diff' ? 'fingerprints' : 'replay fingerprint'} ${c.cyan(r.replayFingerprint)}${r.replayFingerprint === r.tapeFingerprint ? c.green(' = tape') : c.dim(` (tape ${r.tapeFingerprint || 'unsealed'})`)}`);
-  } else lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  } else if (r.incomplete && !r.divergences.length) lines.push(`${c.yellow('incomplete')} ${what} of ${r.tape}: ${r.incomplete} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  else if (r.divergences.length || !r.command) lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  else lines.push(`no divergence in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed); the command under test failed`);
   return lines;
 }
 

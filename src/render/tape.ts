@@ -1,7 +1,9 @@
 import type { ChalkInstance } from 'chalk';
 import type { ChannelSummary, TapeListing, TapeView, TimelineRow } from '../tape/inspect.js';
+import type { ExchangeView, FrameView, Readable } from '../tape/payload.js';
 import type { Finding } from '../tape/scan.js';
-import type { VerifyReport } from '../tape/verify.js';
+import { redactionCounts } from '../tape/format.js';
+import { gapLine, type VerifyReport } from '../tape/verify.js';
 import { bytes } from './record.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -20,10 +22,11 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
   const m = v.meta;
   return [
     `${c.bold(v.path)}  format ${m.format_version} · arcp ${m.tool_version} · ARCP ${m.spec_version} (spec sha256 ${m.spec_sha256.slice(0, 12)}…)`,
-    `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : c.yellow(' (unsealed: the recorder did not finish)')}`,
+    `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : v.live ? c.yellow(` (live: being recorded by PID ${v.live.pid}; this is what it has committed so far)`) : c.yellow(' (unsealed: the recorder did not finish)')}`,
+    ...(m.gaps ?? []).map((g) => c.red(`  gap      ${gapLine(g)}`)),
     `  command  ${m.command_line.join(' ')}`,
-    `  redaction ${m.redaction.enabled ? `on (${m.redaction.pointers.length} pointers, ${m.redaction.headers.length} headers, ${m.redaction.regexes.length} patterns)` : c.yellow('off')}`,
-    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
+    `  redaction ${m.redaction.enabled ? redactionLine(redactionCounts(m.redaction)) : c.yellow('off')}`,
+    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at ${m.lineage.step ? `${m.lineage.step} (seq ${m.lineage.at_seq ?? '?'})` : `seq ${m.lineage.at_seq ?? '?'}`}${m.lineage.continued ? ', continued live' : ''}${m.lineage.note ? `: ${m.lineage.note}` : ''} (arcp tape tree shows the family)`] : []),
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
     c.bold('channels'),
@@ -32,6 +35,8 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     c.bold('timeline'),
   ];
 }
+
+const redactionLine = (n: ReturnType<typeof redactionCounts>) => `on (${n.pointers} pointers, ${n.headers} headers, ${n.regexes} patterns, ${n.query} query parameters)`;
 
 const ARROW: Record<string, string> = { c2s: '→', s2c: '←', meta: '·' };
 
@@ -47,7 +52,7 @@ export function verifyLines(r: VerifyReport, c: ChalkInstance): string[] {
   return [
     head,
     `  fingerprint ${r.fingerprint || '-'}`,
-    ...(r.unsealed ? [c.yellow('  unsealed: the recording stopped without closing (kill -9?); every frame written is intact')] : []),
+    ...(r.live ? [c.yellow(`  live: being recorded by PID ${r.live.pid} since ${r.live.started_at}; checked what it has committed so far`)] : r.unsealed ? [c.yellow(`  unsealed: the recording stopped without closing (kill -9?)${r.ok ? '; every frame written is intact' : ''}`)] : []),
     ...r.problems.map((p) => `  ${c.red('✗')} ${p}`),
   ];
 }
@@ -59,5 +64,32 @@ export function scanLines(path: string, frames: number, findings: Finding[], c: 
     ...findings.slice(0, 200).map((f) => `  seq ${pad(String(f.seq), 7)} ch${pad(String(f.channel), 4)} ${pad(f.kind, 20)} ${pad(f.rule, 30)} ${f.preview}`),
     ...(findings.length > 200 ? [`  … and ${findings.length - 200} more (--json lists all)`] : []),
     c.dim('  re-record with redaction on (the default), or add --redact-pointer / --redact-header / --redact-regex rules'),
+  ];
+}
+
+/** A readable payload: its text indented, SSE with the text the model streamed. */
+function readableLines(r: Readable, c: ChalkInstance): string[] {
+  const how = [r.as, ...(r.decoded ? [`decoded from ${r.decoded.join(', ')}`] : [])].join(', ');
+  const lines = [c.dim(`  (${how})`), ...r.text.split('\n').map((l) => `  ${l}`)];
+  if (r.assembled !== undefined) lines.push(c.dim('  streamed text:'), ...r.assembled.split('\n').map((l) => `  ${c.cyan(l)}`));
+  return lines;
+}
+
+export function frameViewLines(v: FrameView, c: ChalkInstance): string[] {
+  const f = v.frame;
+  const flags = f.flagNames.length ? c.yellow(` [${f.flagNames.join(',')}]`) : '';
+  return [
+    `${c.bold(`frame ${f.seq}`)} ch${f.channel} ${ARROW[f.dir]} ${f.kind} · ${bytes(f.size)} · ${(f.mono_us / 1000).toFixed(1)} ms${flags}${f.parts ? ` · ${f.parts.length} chunks` : ''}`,
+    ...(v.wholeBody ? [c.dim("  a row of a compressed body: the exchange's whole body, decoded"), ...readableLines(v.wholeBody, c)] : readableLines(v.payload, c)),
+  ];
+}
+
+export function exchangeLines(e: ExchangeView, c: ChalkInstance): string[] {
+  const end = e.client ? c.yellow(` (client: ${e.client})`) : '';
+  return [
+    `${c.bold(`ch${e.channel}`)} ${e.method} ${e.path}${e.route ? c.dim(` route ${e.route}`) : ''} → ${e.status ?? c.yellow('no response')}${end}`,
+    ...(e.request.text ? [c.dim(' request body'), ...readableLines(e.request, c)] : []),
+    c.dim(' response body'),
+    ...readableLines(e.response, c),
   ];
 }

@@ -1,5 +1,8 @@
+import type { Echoes } from './echo.js';
 import type { IdMap } from './ids.js';
+import { jsonPreview } from './preview.js';
 import { toPointer, type Volatility } from './volatile.js';
+import { child, eachLeaf, pathOf, type PathNode } from './walk.js';
 
 export interface FieldDiff {
   pointer: string;
@@ -22,9 +25,10 @@ export interface Comparison {
 /**
  * Compares a recorded frame with a live one: exact bytes first; otherwise both are parsed and
  * compared field by field, differences judged by the volatile rules; identifiers are learnt
- * into `ids` (which must stay consistent).
+ * into `ids` (which must stay consistent), and other volatile values the live side chose into
+ * `echoes` (so that a recorded echo of them can be answered with the live value).
  */
-export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, ids: IdMap): Comparison {
+export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, ids: IdMap, echoes?: Echoes): Comparison {
   if (recorded.equals(live)) {
     learnAll(recorded, vol, ids);
     return { ok: true, how: 'exact', fields: [] };
@@ -41,50 +45,82 @@ export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, i
   } catch {
     return { ok: false, how: 'different', fields: [], note: 'the live frame is not JSON' };
   }
-  const fields = compareValues(a, b, vol, ids);
+  const fields = compareValues(a, b, vol, ids, echoes);
   const ok = fields.every((f) => f.tolerated);
   return { ok, how: ok ? 'structural' : 'different', fields };
 }
 
-export function compareValues(a: unknown, b: unknown, vol: Volatility, ids: IdMap, path: string[] = [], out: FieldDiff[] = []): FieldDiff[] {
-  if (isObject(a) && isObject(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (!Object.hasOwn(b, k)) out.push(field([...path, k], a[k], undefined, vol));
-      else if (!Object.hasOwn(a, k)) out.push(field([...path, k], undefined, b[k], vol));
-      else compareValues(a[k], b[k], vol, ids, [...path, k], out);
+/** A stack entry that holds a finished FieldDiff (in `b`), so output stays in depth-first key order. */
+const MARK = Symbol('field');
+
+/**
+ * Field-by-field comparison, depth first in key order. Iterative: a frame nested 100k deep is
+ * compared like any other (no recursion on input depth).
+ */
+export function compareValues(a: unknown, b: unknown, vol: Volatility, ids: IdMap, echoes?: Echoes): FieldDiff[] {
+  const out: FieldDiff[] = [];
+  const stack: { a: unknown; b: unknown; at?: PathNode }[] = [{ a, b }];
+  while (stack.length) {
+    const { a, b, at } = stack.pop()!;
+    if (isObject(a) && isObject(b)) {
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i];
+        const node = child(at, k);
+        if (!Object.hasOwn(b, k)) stack.push({ a: MARK, b: field(node, a[k], undefined, vol) });
+        else if (!Object.hasOwn(a, k)) stack.push({ a: MARK, b: field(node, undefined, b[k], vol) });
+        else stack.push({ a: a[k], b: b[k], at: node });
+      }
+      continue;
     }
-    return out;
-  }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (i >= b.length) out.push(field([...path, String(i)], a[i], undefined, vol));
-      else if (i >= a.length) out.push(field([...path, String(i)], undefined, b[i], vol));
-      else compareValues(a[i], b[i], vol, ids, [...path, String(i)], out);
+    if (a === MARK) {
+      out.push(b as FieldDiff);
+      continue;
     }
-    return out;
+    if (Array.isArray(a) && Array.isArray(b)) {
+      for (let i = Math.max(a.length, b.length) - 1; i >= 0; i--) {
+        const node = child(at, String(i));
+        if (i >= b.length) stack.push({ a: MARK, b: field(node, a[i], undefined, vol) });
+        else if (i >= a.length) stack.push({ a: MARK, b: field(node, undefined, b[i], vol) });
+        else stack.push({ a: a[i], b: b[i], at: node });
+      }
+      continue;
+    }
+    leaf(a, b, at, vol, ids, echoes, out);
   }
+  return out;
+}
+
+function leaf(a: unknown, b: unknown, at: PathNode | undefined, vol: Volatility, ids: IdMap, echoes: Echoes | undefined, out: FieldDiff[]): void {
+  if (a === b && typeof a !== 'string') return;
+  const path = pathOf(at);
   const t = vol.treat(path, a);
   if (t?.kind === 'id' && typeof a === 'string' && typeof b === 'string') {
     const conflict = ids.learn(a, b);
     if (conflict) out.push({ pointer: toPointer(path), expected: a, actual: b, rule: `${t.rule}: inconsistent, ${conflict}`, tolerated: false });
     else if (a !== b) out.push({ pointer: toPointer(path), expected: a, actual: b, rule: t.rule, tolerated: true });
-    return out;
+    return;
   }
-  if (a === b) return out;
-  if (typeof a === 'string' && typeof b === 'string' && vol.rules.preset && ids.within(a) === b) {
-    out.push({ pointer: toPointer(path), expected: a, actual: b, rule: 'preset: identifier inside a string', tolerated: true });
-    return out;
+  if (a === b) return;
+  if (typeof a === 'string' && typeof b === 'string' && vol.rules.preset) {
+    const mapped = ids.within(a);
+    if (mapped === b || (echoes?.size && echoes.within(mapped) === b)) {
+      out.push({ pointer: toPointer(path), expected: a, actual: b, rule: mapped === b ? 'preset: identifier inside a string' : 'preset: echoed value inside a string', tolerated: true });
+      return;
+    }
   }
-  out.push(field(path, a, b, vol));
-  return out;
+  const f = field(at, a, b, vol);
+  if (f.tolerated && echoes && (typeof a === 'string' || typeof a === 'number') && typeof a === typeof b) echoes.learn(a as string | number, b as string | number, path, f.rule);
+  out.push(f);
 }
 
-function field(path: string[], expected: unknown, actual: unknown, vol: Volatility): FieldDiff {
+function field(at: PathNode | undefined, expected: unknown, actual: unknown, vol: Volatility): FieldDiff {
+  const path = pathOf(at);
   const t = vol.treat(path, expected ?? actual);
   // A field on one side only is tolerated by a user rule, never by the preset.
   const oneSided = expected === undefined || actual === undefined;
   const rule = oneSided && !t?.rule.startsWith('user') ? undefined : t;
-  return { pointer: toPointer(path), expected, actual, rule: rule?.rule ?? 'exact', tolerated: rule !== undefined };
+  return { pointer: toPointer(path), expected: jsonPreview(expected), actual: jsonPreview(actual), rule: rule?.rule ?? 'exact', tolerated: rule !== undefined };
 }
 
 /** An exact match still teaches identity mappings, so later frames are checked against them. */
@@ -96,12 +132,9 @@ function learnAll(data: Buffer, vol: Volatility, ids: IdMap): void {
   } catch {
     return;
   }
-  const walk = (x: unknown, path: string[]) => {
-    if (isObject(x)) for (const [k, y] of Object.entries(x)) walk(y, [...path, k]);
-    else if (Array.isArray(x)) x.forEach((y, i) => walk(y, [...path, String(i)]));
-    else if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
-  };
-  walk(v, []);
+  eachLeaf(v, () => true, (path, x) => {
+    if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
+  });
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -2,12 +2,16 @@ import { spawnStdio } from '../engine/transport/stdio.js';
 import type { Transport } from '../engine/transport/transport.js';
 import { connectWebSocket } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
+import type { ChannelRow } from '../tape/format.js';
 import { describeFrame } from '../tape/inspect.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { PLACEHOLDER } from '../tape/redact.js';
 import { TapeReader } from '../tape/reader.js';
+import { ClockShift, describeShift } from './clock-shift.js';
 import { compareFrames } from './compare.js';
-import { closeOf, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
+import { DriveConn } from './drive-conn.js';
+import { Echoes } from './echo.js';
+import { closeAsRecorded, closeOf, isClose, isMessage, isRecorderClose, parsed, sleep, typeOf } from './frames.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { clip, type Divergence, type ReplayReport } from './report.js';
@@ -18,7 +22,7 @@ export interface DriveOptions {
   tape: string;
   /** A live runtime's WebSocket URL… */
   target?: string;
-  /** …or a runtime command speaking stdio. */
+  /** …or a runtime command speaking stdio (one child per recorded connection). */
   command?: string[];
   /** The real bearer token, for tapes whose token was redacted. */
   token?: string;
@@ -27,201 +31,302 @@ export interface DriveOptions {
   keepGoing?: boolean;
   /** Counts the frames played, for a progress line. */
   progress?: ReplayProgress;
+  /** The clock timestamps the recorded client chose are moved to (tests pin it). */
+  now?: () => number;
+  /** Fork: opens each connection (through a recorder, say) instead of dialling `target` or spawning `command`. */
+  connect?: (channel: ChannelRow) => Promise<Transport>;
 }
 
 class Stop extends Error {}
 
 const LOOKAHEAD = 10_000;
+/** How long a stdio runtime may take to exit on its own before the replay ends its input. */
+const EXIT_GRACE_MS = 500;
 
 /**
- * `arcp replay --target | -- <runtime>`: the tape plays the client to a live runtime. Recorded
- * client frames go out with the runtime's fresh identifiers mapped in; what comes back is
- * compared with the recording, per job for concurrent jobs, and event_seq must stay gap-free.
+ * `arcp replay --target | -- <runtime>`: the tape plays the client to a live runtime. Every
+ * recorded connection is played at once, in the recorded order across connections: a client
+ * frame goes out once every runtime frame recorded before it (on any connection) has arrived, so
+ * cross-session flows (subscribe, list_jobs, resume on a new connection) replay as recorded.
+ * Recorded client frames go out with the runtime's fresh identifiers and echoed values mapped
+ * in, and the client's own timestamps moved to today; what comes back is compared per job
+ * (concurrent jobs may interleave differently), and event_seq must stay gap-free per session.
  */
 export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
-  if (!o.target && !o.command?.length) throw new ToolError('E_USAGE', 'no runtime to replay against', 'pass --target ws://HOST:PORT or -- <runtime command>');
+  if (!o.target && !o.command?.length && !o.connect) throw new ToolError('E_USAGE', 'no runtime to replay against', 'pass --target ws://HOST:PORT or -- <runtime command>');
   const tape = TapeReader.open(o.tape);
   const channels = tape.channels().filter((c) => c.kind !== 'http');
   tape.close();
   if (!channels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to replay`, 'record one with `arcp record`');
-  const vol = new Volatility(o.volatile);
-  const ids = new IdMap();
-  const outcome = new Outcome(o.tape, 'client', ids);
-  const scripts: ChannelScript[] = [];
-  for (const ch of channels) {
-    const script = new ChannelScript(o.tape, ch, o.progress);
-    scripts.push(script);
-    let t: Transport;
-    try {
-      t = o.command?.length ? spawnStdio(o.command[0], o.command.slice(1)).keepEmptyLines() : await connectWebSocket(o.target!, { skipUTF8Validation: true });
-    } catch (e) {
-      throw new ToolError('E_CONNECT', `cannot reach ${o.target ?? o.command!.join(' ')}: ${(e as Error).message}`, 'is the runtime running? start one with `arcp serve`');
-    }
-    const ok = await new ChannelDriver(script, t, vol, ids, outcome, o).run();
-    if (!ok && !o.keepGoing) break;
+  const run = new DriveRun(o, channels);
+  try {
+    await run.play();
+  } finally {
+    run.closeAll();
   }
-  const report = outcome.report(scripts);
-  for (const s of scripts) s.close();
-  return report;
+  return run.report();
 }
 
-class ChannelDriver {
-  /** Recorded runtime frames not yet seen live, by stream: `session`, or `job:<recorded job id>`. */
-  private readonly streams = new Map<string, TapeFrame[]>();
-  private readonly pending = new Set<number>();
+/** What `driveUntil` hands over: the open connections, and how to go on sending as the replay would. */
+export interface Handover {
+  /** The replay up to the fork point: not ok when the runtime diverged before it. */
+  report: ReplayReport;
+  /** Live connections by recorded channel id. */
+  connections: Map<number, Transport>;
+  /** A recorded client frame as the replay would send it: learnt identifiers, echoed values and clock shift applied. */
+  outgoing(f: TapeFrame): Buffer;
+  /** Pairs a recorded identifier with its live value, for frames sent later. */
+  learn(recorded: string, live: string): void;
+  closeAll(): void;
+}
+
+/**
+ * Fork (continue): plays and checks every frame before seq `until` as `driveReplay` does, then
+ * stops judging and hands the open connections over instead of closing them; a divergence
+ * before `until` is in the report.
+ */
+export async function driveUntil(o: DriveOptions, until: number): Promise<Handover> {
+  if (!o.connect) throw new ToolError('E_USAGE', 'driveUntil needs a connect function', 'pass DriveOptions.connect');
+  const tape = TapeReader.open(o.tape);
+  const channels = tape.channels().filter((c) => c.kind !== 'http');
+  tape.close();
+  if (!channels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to drive`, 'record one with `arcp record`');
+  const run = new DriveRun(o, channels, until);
+  try {
+    await run.play();
+  } catch (e) {
+    run.closeAll();
+    throw e;
+  }
+  return run.handover();
+}
+
+class DriveRun {
+  private readonly vol: Volatility;
+  private readonly ids = new IdMap();
+  private readonly echoes = new Echoes();
+  private readonly shift: ClockShift;
+  private readonly outcome: Outcome;
+  private readonly script: ChannelScript;
+  private readonly conns = new Map<number, DriveConn>();
+  /** Recorded runtime frames not yet seen live, across connections. */
+  private readonly pending = new Map<number, { conn: DriveConn; frame: TapeFrame }>();
   /** The same seqs in the (increasing) order they were expected, so the oldest is found without a scan. */
   private readonly pendingOrder: number[] = [];
   private pendingHead = 0;
-  /** Live frames that arrived before the recording's cursor reached them. */
-  private early: Buffer[] = [];
-  private lastEventSeq?: number;
   private matched = 0;
-  private closed?: { code?: number };
   private failed = false;
+  private lateFrames = 0;
   private wake: () => void = () => undefined;
   private readonly timeoutMs: number;
 
+  /** Set once `driveUntil` handed the connections over: live frames are no longer judged. */
+  private handedOver = false;
+
   constructor(
-    private readonly script: ChannelScript,
-    private readonly t: Transport,
-    private readonly vol: Volatility,
-    private readonly ids: IdMap,
-    private readonly outcome: Outcome,
     private readonly o: DriveOptions,
+    private readonly channels: ChannelRow[],
+    /** Fork: play only the frames before this seq, and judge nothing after it. */
+    private readonly until?: number,
   ) {
+    this.vol = new Volatility(o.volatile);
+    this.shift = new ClockShift(this.echoes, o.now);
+    this.outcome = new Outcome(o.tape, 'client', this.ids, [this.echoes, this.shift]);
+    this.script = new ChannelScript(o.tape, channels, o.progress);
     this.timeoutMs = o.timeoutMs ?? 10_000;
-    t.onFrame((f) => this.onLive(f.data));
-    t.onClose((info) => {
-      this.closed = { code: info.code };
-      this.wake();
-    });
   }
 
-  async run(): Promise<boolean> {
+  async play(): Promise<void> {
     try {
-      for (let f = this.script.peek(); f; f = this.script.peek()) {
-        if (f.dir === 's2c' && isMessage(f)) {
-          // Read ahead of what has arrived by at most LOOKAHEAD frames: memory stays flat on long tapes.
-          if (this.pending.size >= LOOKAHEAD) await this.waitUntil(() => this.pending.size < LOOKAHEAD / 2);
-          this.script.next();
-          if (typeOf(f.data) !== 'session.ping') this.expect(f);
-        } else if (f.dir === 'c2s' && isMessage(f)) {
-          await this.settle(f.seq);
-          this.script.next();
-          if (typeOf(f.data) === 'session.pong') continue; // live pings are answered live
-          this.sendRecorded(f);
-        } else if (f.kind === 'ws.close') {
-          await this.settle(f.seq);
-          this.script.next();
-          const code = closeOf(f).code;
-          // stdio has no close frames: the recorded close of either side ends the child's input.
-          if (f.dir === 'c2s' || this.t.kind !== 'websocket') this.t.close(code, closeOf(f).reason);
-          else await this.awaitClose(f, code);
-        } else if (f.kind === 'transport.close' && /terminate/.test(f.data.toString())) {
-          await this.settle(f.seq);
-          this.script.next();
-          this.t.terminate?.();
-        } else this.script.next();
-      }
+      for (let f = this.script.peek(); f && !(this.until !== undefined && f.seq >= this.until); f = this.script.peek()) await this.step(f);
       await this.settle(Number.MAX_SAFE_INTEGER);
+      if (this.until !== undefined) return; // what comes after the fork point is not judged
       await sleep(50);
-      if (this.early.length) this.diverge({ reason: 'extra', seq: 0, dir: 's2c', message: `the runtime sent a frame the recording does not have: ${typeOf(this.early[0]) ?? 'not ARCP'}`, actual: clip(this.early[0]), fields: [] });
+      this.judgeExtras();
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
-    } finally {
-      if (!this.closed) this.t.close();
     }
-    return !this.failed;
   }
 
-  private sendRecorded(f: TapeFrame): void {
-    const text = f.data.toString('utf8');
-    if (text.includes('"token":"[arcp-redacted:')) {
+  private async step(f: TapeFrame): Promise<void> {
+    const c = this.conn(f.channel);
+    if (f.kind === 'transport.open') {
+      this.script.next();
+      await this.open(c);
+      return;
+    }
+    if (f.dir === 'meta' && !isTerminate(f) && !isExit(c, f) && !isRecorderClose(f)) {
+      this.script.next();
+      return;
+    }
+    await this.open(c);
+    if (f.dir === 's2c' && isMessage(f)) {
+      // Read ahead of what has arrived by at most LOOKAHEAD frames: memory stays flat on long tapes.
+      if (this.pending.size >= LOOKAHEAD) await this.waitUntil(() => this.pending.size < LOOKAHEAD / 2);
+      this.script.next();
+      if (typeOf(f.data) !== 'session.ping') this.expect(c, f); // the runtime's pings follow its own timer
+    } else if (f.dir === 'c2s' && isMessage(f)) {
+      await this.settle(f.seq);
+      this.script.next();
+      if (typeOf(f.data) !== 'session.pong') this.send(c, f); // live pings are answered live
+    } else if (isClose(f) && f.dir === 's2c' && c.t!.kind === 'websocket') {
+      this.script.next();
+      c.expectedClose = f;
+      this.addPending(c, f);
+    } else if (f.kind === 'transport.close' && f.dir === 's2c') {
+      this.script.next(); // a stdio runtime's end of output: its exit, next, is what gets judged
+    } else if (isClose(f) || isTerminate(f)) {
+      await this.settle(f.seq);
+      this.script.next();
+      this.closeAsClient(c, f);
+    } else {
+      // isExit: a stdio runtime's exit.
+      await this.settle(f.seq);
+      this.script.next();
+      await this.awaitExit(c, f);
+    }
+  }
+
+  private conn(channel: number): DriveConn {
+    let c = this.conns.get(channel);
+    if (!c) this.conns.set(channel, (c = new DriveConn(this.channels.find((ch) => ch.id === channel)!)));
+    return c;
+  }
+
+  private async open(c: DriveConn): Promise<void> {
+    if (c.t) return;
+    let t: Transport;
+    try {
+      t = this.o.connect ? await this.o.connect(c.channel) : this.o.command?.length ? spawnStdio(this.o.command[0], this.o.command.slice(1)).keepEmptyLines() : await connectWebSocket(this.o.target!, { skipUTF8Validation: true });
+    } catch (e) {
+      throw new ToolError('E_CONNECT', `cannot reach ${this.o.target ?? this.o.command!.join(' ')}: ${(e as Error).message}`, 'is the runtime running? start one with `arcp serve`');
+    }
+    c.attach(
+      t,
+      (conn, data) => this.onLive(conn, data),
+      (conn) => this.onClose(conn),
+    );
+  }
+
+  private send(c: DriveConn, f: TapeFrame): void {
+    if (f.data.includes('"token":"[arcp-redacted:')) {
       const token = (parsed(f.data)?.payload as { auth?: { token?: unknown } } | undefined)?.auth?.token;
       if (typeof token === 'string' && PLACEHOLDER.test(token)) {
         if (this.o.token) this.ids.learn(token, this.o.token);
         else this.outcome.note('the recorded bearer token was redacted: pass --token with the real one if the runtime rejects the session');
       }
     }
-    this.t.send(this.ids.apply(f.data), { binary: f.kind === 'ws.binary' });
+    c.t!.send(this.outgoing(f), { binary: f.kind === 'ws.binary' });
   }
 
-  private keyOfRecorded(f: TapeFrame): string {
-    const m = parsed(f.data);
-    const job = jobIdOf(m);
-    return job ? `job:${job}` : 'session';
+  /** A recorded client frame as it goes out live: echoes of the live runtime's values first, then the client's own timestamps moved to today, identifiers mapped. */
+  private outgoing(f: TapeFrame): Buffer {
+    const data = this.echoes.apply(f.data).data;
+    return this.ids.apply(this.shift.apply(data, f.wall_ms, (v) => this.echoes.isLive(v)));
   }
 
-  private expect(f: TapeFrame): void {
-    const key = this.keyOfRecorded(f);
-    const q = this.streams.get(key) ?? [];
-    q.push(f);
-    this.streams.set(key, q);
-    this.pending.add(f.seq);
-    this.pendingOrder.push(f.seq);
-    if (this.early.length) {
-      const early = this.early;
-      this.early = [];
-      for (const e of early) if (!this.tryMatch(e)) this.early.push(e);
-    }
-  }
-
-  private onLive(data: Buffer): void {
-    if (this.failed && !this.o.keepGoing) return;
-    if (typeOf(data) === 'session.ping') {
-      this.t.send(pongFor(data));
-      this.outcome.note('answered the runtime\'s session.ping live');
+  /** The recorded client closed (or vanished, or ended a stdio runtime's input) here. */
+  private closeAsClient(c: DriveConn, f: TapeFrame): void {
+    c.closedBySelf = true;
+    if (isTerminate(f) || (f.kind === 'ws.close' && closeOf(f).code === 1006)) c.vanished = true;
+    if (isTerminate(f)) {
+      this.outcome.note(`frame ${f.seq}: the recorded client dropped the connection; replay dropped it too`);
+      c.t!.terminate?.() ?? c.t!.close();
       return;
     }
-    if (!this.tryMatch(data)) this.early.push(data);
+    const note = closeAsRecorded(c.t!, f);
+    if (note) this.outcome.note(note);
+  }
+
+  /** A stdio runtime exited here in the recording: it must exit the same way. */
+  private async awaitExit(c: DriveConn, f: TapeFrame): Promise<void> {
+    const rec = closeOf(f);
+    const end = Date.now() + EXIT_GRACE_MS;
+    while (!c.exit && Date.now() < end) await sleep(10);
+    if (!c.exit && !c.closedBySelf) {
+      // Tapes from before stdio ends were recorded do not say who ended first: end its input.
+      this.outcome.note(`frame ${f.seq}: the recorded runtime exited; replay ended its input so it can`);
+      c.closedBySelf = true;
+      c.t!.close();
+    }
+    const until = Date.now() + this.timeoutMs;
+    while (!c.exit && Date.now() < until) await sleep(10);
+    if (!c.exit) return this.diverge({ reason: 'missing', channel: c.channel.id, seq: f.seq, dir: 'meta', message: `the runtime did not exit within ${this.timeoutMs / 1000} s (the recorded one exited with ${rec.code ?? rec.reason})`, fields: [] }, f);
+    if (rec.code !== undefined && c.exit.code !== rec.code) {
+      this.diverge({ reason: 'mismatch', channel: c.channel.id, seq: f.seq, dir: 'meta', message: `the runtime exited with ${c.exit.code ?? c.exit.reason}; the recorded one exited with ${rec.code}`, fields: [{ pointer: '/code', expected: rec.code, actual: c.exit.code, rule: 'exact', tolerated: false }] }, f);
+    }
+  }
+
+  private expect(c: DriveConn, f: TapeFrame): void {
+    c.expect(f);
+    this.addPending(c, f);
+    if (c.early.length) {
+      const early = c.early;
+      c.early = [];
+      for (const e of early) if (!this.tryMatch(c, e)) c.early.push(e);
+    }
+  }
+
+  private addPending(c: DriveConn, f: TapeFrame): void {
+    this.pending.set(f.seq, { conn: c, frame: f });
+    this.pendingOrder.push(f.seq);
+  }
+
+  private onLive(c: DriveConn, data: Buffer): void {
+    if (this.handedOver || (this.failed && !this.o.keepGoing)) return;
+    if (typeOf(data) === 'session.ping') {
+      c.answerPing(data);
+      this.outcome.note("answered the runtime's session.ping live");
+      return;
+    }
+    if (!this.tryMatch(c, data)) {
+      // After the recorded client closed, what the runtime still sends is timing, not behaviour.
+      if (c.closedBySelf) this.lateFrames++;
+      else c.early.push(data);
+    }
+    this.wake();
+  }
+
+  private onClose(c: DriveConn): void {
+    const f = c.expectedClose;
+    if (f && this.pending.has(f.seq)) {
+      this.pending.delete(f.seq);
+      this.matched++;
+      const code = closeOf(f).code;
+      if (code !== undefined && c.closed?.code !== undefined && c.closed.code !== code) {
+        this.diverge({ reason: 'mismatch', channel: c.channel.id, seq: f.seq, dir: 's2c', message: `the runtime closed with ${c.closed.code}; the recording has ${code}`, fields: [{ pointer: '/code', expected: code, actual: c.closed.code, rule: 'exact', tolerated: false }] }, f, false);
+      }
+    }
     this.wake();
   }
 
   /** Matches a live frame with the head of its stream; false when nothing is expected there yet. */
-  private tryMatch(data: Buffer): boolean {
-    const m = parsed(data);
-    const key = this.keyOfLive(m);
-    const q = this.streams.get(key);
-    const rec = q?.shift();
+  private tryMatch(c: DriveConn, data: Buffer): boolean {
+    const rec = c.take(data, this.ids);
     if (!rec) return false;
     this.pending.delete(rec.seq);
     this.matched++;
-    const cmp = compareFrames(rec.data, data, this.vol, this.ids);
+    const cmp = compareFrames(rec.data, data, this.vol, this.ids, this.echoes);
     if (!cmp.ok) {
-      this.diverge({ reason: 'mismatch', seq: rec.seq, dir: 's2c', message: cmp.note ?? `the runtime's ${typeOf(data) ?? 'frame'} differs from the recorded ${typeOf(rec.data) ?? 'frame'}`, expected: clip(rec.data), actual: clip(data), fields: cmp.fields }, rec, false);
+      this.diverge({ reason: 'mismatch', channel: c.channel.id, seq: rec.seq, dir: 's2c', message: cmp.note ?? `the runtime's ${typeOf(data) ?? 'frame'} differs from the recorded ${typeOf(rec.data) ?? 'frame'}`, expected: clip(rec.data), actual: clip(data), fields: cmp.fields }, rec, false);
       return true;
     }
-    const seq = m?.event_seq;
+    const seq = parsed(data)?.event_seq;
     if (typeof seq === 'number') {
-      if (this.lastEventSeq !== undefined && seq !== this.lastEventSeq + 1) {
-        this.diverge({ reason: 'order', seq: rec.seq, dir: 's2c', message: `event_seq went from ${this.lastEventSeq} to ${seq}: the session's sequence must be gap-free`, actual: clip(data), fields: [{ pointer: '/event_seq', expected: this.lastEventSeq + 1, actual: seq, rule: 'preset: event_seq (checked per session)', tolerated: false }] }, rec, false);
+      if (c.lastEventSeq !== undefined && seq !== c.lastEventSeq + 1) {
+        this.diverge({ reason: 'order', channel: c.channel.id, seq: rec.seq, dir: 's2c', message: `event_seq went from ${c.lastEventSeq} to ${seq}: the session's sequence must be gap-free`, actual: clip(data), fields: [{ pointer: '/event_seq', expected: c.lastEventSeq + 1, actual: seq, rule: 'preset: event_seq (checked per session)', tolerated: false }] }, rec, false);
       }
-      this.lastEventSeq = seq;
+      c.lastEventSeq = seq;
     }
     return true;
   }
 
-  /** A live frame's stream: its job's (mapped back to the recorded id), else `session`. */
-  private keyOfLive(m: Record<string, unknown> | undefined): string {
-    const job = jobIdOf(m);
-    if (!job) return 'session';
-    const rec = this.ids.recorded(job);
-    if (rec !== undefined) return `job:${rec}`;
-    // A job this run has not seen yet: the earliest recorded job not yet mapped whose next frame is of this type.
-    let best: { key: string; seq: number } | undefined;
-    for (const [key, q] of this.streams) {
-      if (!key.startsWith('job:') || !q.length || this.ids.live(key.slice(4)) !== undefined) continue;
-      if (typeOf(q[0].data) === m?.type && (!best || q[0].seq < best.seq)) best = { key, seq: q[0].seq };
-    }
-    return best?.key ?? `job:?${job}`;
-  }
-
-  /** Waits until every recorded runtime frame before `seq` has arrived live. */
+  /** Waits until every recorded runtime frame before `seq`, on every connection, has arrived live. */
   private settle(seq: number): Promise<void> {
     return this.waitUntil(() => this.oldestPending() > seq);
   }
 
-  /** Waits for `done`, or reports the oldest recorded frame still missing (runtime closed, or too slow). */
+  /** Waits for `done`, or reports the oldest recorded frame still missing (its connection closed, or too slow). */
   private async waitUntil(done: () => boolean): Promise<void> {
     // An idle timeout: every frame that arrives and matches starts the wait afresh.
     let end = Date.now() + this.timeoutMs;
@@ -234,15 +339,25 @@ class ChannelDriver {
         end = Date.now() + this.timeoutMs;
       }
       const first = this.oldestPending();
-      if (this.closed) {
-        const f = this.frameOf(first);
-        this.diverge({ reason: 'closed', seq: first, dir: 's2c', message: `the runtime closed the connection; the recording has ${f ? describeFrame(f) : 'more'} from it`, fields: [] }, f);
-        return;
+      const p = this.pending.get(first);
+      if (!p) {
+        await sleep(10);
+        continue;
+      }
+      const { conn, frame } = p;
+      if (conn.closed && conn.closedBySelf) {
+        // Recorded after the client's own close: what the runtime still sent then is timing.
+        this.pending.delete(first);
+        this.lateFrames++;
+        continue;
+      }
+      if (conn.closed) {
+        this.diverge({ reason: 'closed', channel: conn.channel.id, seq: first, dir: 's2c', message: `the runtime closed the connection; the recording has ${describeFrame(frame)} from it`, fields: [] }, frame);
+        continue;
       }
       if (Date.now() > end) {
-        const f = this.frameOf(first);
-        this.diverge({ reason: 'missing', seq: first, dir: 's2c', message: `the runtime did not send ${f ? describeFrame(f) : 'the recorded frame'} within ${this.timeoutMs / 1000} s`, expected: f && clip(f.data), actual: this.early[0] && clip(this.early[0]), fields: [] }, f);
-        return;
+        this.diverge({ reason: 'missing', channel: conn.channel.id, seq: first, dir: 's2c', message: `the runtime did not send ${describeFrame(frame)} within ${this.timeoutMs / 1000} s`, expected: clip(frame.data), actual: conn.early[0] && clip(conn.early[0]), fields: [] }, frame);
+        continue;
       }
       await new Promise<void>((r) => {
         this.wake = r;
@@ -256,30 +371,50 @@ class ChannelDriver {
     return this.pendingOrder[this.pendingHead] ?? Infinity;
   }
 
-  private async awaitClose(f: TapeFrame, code?: number): Promise<void> {
-    const end = Date.now() + this.timeoutMs;
-    while (!this.closed && Date.now() < end) await sleep(10);
-    if (!this.closed) this.diverge({ reason: 'missing', seq: f.seq, dir: 's2c', message: `the runtime did not close the connection (recorded code ${code})`, fields: [] }, f);
-    else if (code !== undefined && this.closed.code !== undefined && this.closed.code !== code && this.t.kind === 'websocket') {
-      this.diverge({ reason: 'mismatch', seq: f.seq, dir: 's2c', message: `the runtime closed with ${this.closed.code}; the recording has ${code}`, fields: [{ pointer: '/code', expected: code, actual: this.closed.code, rule: 'exact', tolerated: false }] }, f);
+  /** Live frames no recorded frame accounts for. */
+  private judgeExtras(): void {
+    for (const c of this.conns.values()) {
+      if (!c.early.length) continue;
+      if (c.vanished) {
+        this.outcome.note(`connection ${c.channel.id}: ${c.early.length} frame(s) the runtime sent while the recorded client vanished were not judged (timing)`);
+        continue;
+      }
+      this.diverge({ reason: 'extra', channel: c.channel.id, seq: 0, dir: 's2c', message: `the runtime sent a frame the recording does not have: ${typeOf(c.early[0]) ?? 'not ARCP'}`, actual: clip(c.early[0]), fields: [] }, undefined, false);
     }
   }
 
-  private frameOf(seq: number): TapeFrame | undefined {
-    for (const q of this.streams.values()) for (const f of q) if (f.seq === seq) return f;
-    return undefined;
-  }
-
-  private diverge(d: Omit<Divergence, 'channel' | 'context'>, at?: TapeFrame, stop = true): void {
+  private diverge(d: Omit<Divergence, 'context'>, at?: TapeFrame, stop = true): void {
     this.failed = true;
-    this.outcome.divergences.push({ ...d, channel: this.script.channel.id, context: at ? this.script.context(at.seq) : [] });
+    this.outcome.divergences.push({ ...d, context: at ? this.script.context(at.seq, d.channel) : [] });
     if (at) this.pending.delete(at.seq);
     if (stop && !this.o.keepGoing) throw new Stop();
   }
+
+  closeAll(): void {
+    for (const c of this.conns.values()) if (c.t && !c.t.closed) c.t.close();
+  }
+
+  handover(): Handover {
+    this.handedOver = true;
+    const connections = new Map([...this.conns.values()].filter((c) => c.t).map((c) => [c.channel.id, c.t!]));
+    return {
+      report: this.report(),
+      connections,
+      outgoing: (f) => this.outgoing(f),
+      learn: (recorded, live) => void this.ids.learn(recorded, live),
+      closeAll: () => this.closeAll(),
+    };
+  }
+
+  report(): ReplayReport {
+    if (this.lateFrames) this.outcome.note(`${this.lateFrames} frame(s) the runtime sent after the recorded client closed were not judged (timing)`);
+    if (this.shift.ms) this.outcome.note(`moved ${this.shift.substitutions.size} timestamp(s) the recorded client chose by ${describeShift(this.shift.ms)} (the time since recording), keeping their offsets`);
+    const report = this.outcome.report([this.script]);
+    this.script.close();
+    return report;
+  }
 }
 
-/** The job a frame belongs to (envelope, or job.accepted's payload). */
-function jobIdOf(m: Record<string, unknown> | undefined): string | undefined {
-  const id = m?.job_id ?? (m?.payload as { job_id?: unknown } | undefined)?.job_id;
-  return typeof id === 'string' ? id : undefined;
-}
+/** A stdio runtime's exit ({code, reason}), on a channel recorded over stdio and played to a stdio child. */
+const isExit = (c: DriveConn, f: TapeFrame): boolean => f.kind === 'transport.close' && f.dir === 'meta' && c.channel.kind === 'stdio' && c.t?.kind === 'stdio';
+const isTerminate = (f: TapeFrame): boolean => f.kind === 'transport.close' && f.dir === 'meta' && /terminate/.test(f.data.toString());

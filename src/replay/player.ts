@@ -2,8 +2,10 @@ import type { Transport } from '../engine/transport/transport.js';
 import { describeFrame } from '../tape/inspect.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { compareFrames } from './compare.js';
-import type { Fault } from './faults.js';
-import { closeOf, FLOW, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
+import type { Echoes } from './echo.js';
+import { fire, type Fault } from './faults.js';
+import { closeAsRecorded, closeOf, FLOW, isClose, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
+import { Heartbeats } from './heartbeats.js';
 import type { IdMap } from './ids.js';
 import { clip, type Divergence } from './report.js';
 import type { ChannelScript } from './script.js';
@@ -12,9 +14,21 @@ import type { Volatility } from './volatile.js';
 /** Bytes queued towards the live client before the player waits for it. */
 const BACKLOG = 4 * 1024 * 1024;
 
+/**
+ * Keeps several connections in their recorded order: a runtime frame goes out only once every
+ * client frame recorded before it, on any other connection, has been received.
+ */
+export interface Gate {
+  /** The connection (other than `channel`) still short of a frame recorded before `seq`, if any. */
+  blocker(channel: number, seq: number): { channel: number; seq: number; opened: boolean } | undefined;
+  /** Where a channel's player is: the seq of its next frame, Infinity when done. */
+  track(channel: number, cursor: () => number): void;
+}
+
 export interface PlayOptions {
   vol: Volatility;
   ids: IdMap;
+  echoes: Echoes;
   pace: 'fast' | 'recorded';
   speed: number;
   faults: Fault[];
@@ -22,14 +36,19 @@ export interface PlayOptions {
   timeoutMs: number;
   /** Record every divergence and go on (`--continue`), rather than stop at the first. */
   keepGoing: boolean;
+  gate?: Gate;
   onDivergence(d: Divergence): void;
   note(line: string): void;
+  /** The tape could not be read (damaged, altered): the run ends with this error. */
+  onTapeError(e: unknown): void;
 }
 
 /**
  * Plays the runtime side of one recorded channel to a live client: each frame the client
  * sends is matched against the recorded one, and the runtime frames that followed it go out
- * byte for byte (with echoed client identifiers substituted). Resolves when the channel is done.
+ * byte for byte (with echoed client identifiers and values substituted). Heartbeats and acks
+ * run on the client's timers, so they are judged by their rules (`Heartbeats`), never waited
+ * for or compared with the recorded ones. Resolves when the channel is done.
  */
 export class Player {
   readonly done: Promise<void>;
@@ -42,6 +61,7 @@ export class Player {
   private waitTimer?: NodeJS.Timeout;
   /** Nonces of recorded pings the live client did not send: their recorded pongs are not sent either. */
   private skippedPings = new Set<string>();
+  private readonly beats: Heartbeats;
 
   constructor(
     private readonly script: ChannelScript,
@@ -49,12 +69,14 @@ export class Player {
     private readonly o: PlayOptions,
   ) {
     this.done = new Promise((r) => (this.finish = r));
+    this.beats = new Heartbeats((d) => this.diverge(d), o.note);
+    o.gate?.track(script.channel.id, () => (this.stopped ? Infinity : (this.script.peek()?.seq ?? Infinity)));
     t.onFrame((f) => {
       this.queue.push(f.data);
-      void this.pump();
+      this.guard(this.pump());
     });
-    t.onClose((info) => void this.onClose(info.code));
-    void this.pump();
+    t.onClose((info) => this.guard(this.onClose(info.code)));
+    this.guard(this.pump());
   }
 
   /** Sends what the recording sends next, then matches queued live frames, in order. */
@@ -91,24 +113,45 @@ export class Player {
       const f = this.script.peek();
       if (!f || this.stopped) return;
       if (f.dir === 'c2s') {
-        if (isMessage(f) && FLOW.has(typeOf(f.data) ?? '') && this.queue.length && !FLOW.has(typeOf(this.queue[0]) ?? '')) {
+        if (isMessage(f) && FLOW.has(typeOf(f.data) ?? '')) {
           this.skipRecordedFlow(f);
           continue;
         }
         return; // the client's turn (a message, or its close)
       }
+      if (this.o.gate && !(await this.gateOpen(f))) return;
       this.script.next();
-      if (f.kind === 'ws.close' && f.dir === 's2c') {
-        const c = closeOf(f);
-        this.t.close(c.code, c.reason);
+      if (isClose(f)) {
+        this.closeAsRuntime(f);
         continue;
       }
-      if (!isMessage(f)) continue;
+      if (!isMessage(f)) {
+        this.noteExit(f);
+        continue;
+      }
       if (this.skippedPings.size && this.isReplyToSkipped(f)) continue;
       if (this.o.pace === 'recorded' || this.o.faults.length) await this.pace(f);
       this.send(f);
       if (++sent % 64 === 0) await this.flush();
     }
+  }
+
+  /** Waits (bounded) until the other connections' clients have sent what was recorded before `f`. */
+  private async gateOpen(f: TapeFrame): Promise<boolean> {
+    const gate = this.o.gate!;
+    let b = gate.blocker(this.script.channel.id, f.seq);
+    if (!b) return true;
+    this.t.uncork?.();
+    const end = Date.now() + this.o.timeoutMs;
+    while (b && !this.stopped && Date.now() < end) {
+      await sleep(2);
+      b = gate.blocker(this.script.channel.id, f.seq);
+    }
+    this.t.cork?.();
+    if (!b) return !this.stopped;
+    const who = b.opened ? `connection ${b.channel}'s client sent nothing for ${this.o.timeoutMs / 1000} s` : `the client did not open connection ${b.channel} within ${this.o.timeoutMs / 1000} s`;
+    this.diverge({ reason: 'missing', seq: f.seq, message: `${who}; the recording has its frame ${b.seq} before this connection's frame ${f.seq}`, fields: [] }, f);
+    return false;
   }
 
   /** Writes what is corked, and waits while the live side is behind (so memory stays flat). */
@@ -121,8 +164,8 @@ export class Player {
   /** Waits as the recording did (`--pace recorded`) and as a delay fault says; written frames go out first. */
   private async pace(f: TapeFrame): Promise<void> {
     let wait = 0;
-    const delay = this.o.faults.find((x) => x.kind === 'delay' && x.seq === f.seq);
-    if (delay?.kind === 'delay') {
+    const delay = fire(this.o.faults, 'delay', f.seq);
+    if (delay) {
       this.o.note(`fault: delayed frame ${f.seq} by ${delay.ms} ms`);
       wait += delay.ms;
     }
@@ -142,9 +185,15 @@ export class Player {
   }
 
   private send(f: TapeFrame): void {
-    const data = this.o.ids.apply(f.data);
+    let data = this.o.ids.apply(f.data);
+    if (this.o.echoes.size) {
+      const r = this.o.echoes.apply(data);
+      data = r.data;
+      for (const p of r.kept) this.o.note(`${typeOf(data) ?? 'frame'} ${p}: kept as recorded (the recorded runtime's own value, or one derived from an echoed one)`);
+    }
     this.t.send(data, { binary: f.kind === 'ws.binary' });
-    if (this.o.faults.some((x) => x.kind === 'duplicate' && x.seq === f.seq)) {
+    this.beats.sent(data);
+    if (fire(this.o.faults, 'duplicate', f.seq)) {
       this.o.note(`fault: sent frame ${f.seq} twice`);
       this.t.send(data, { binary: f.kind === 'ws.binary' });
     }
@@ -152,31 +201,56 @@ export class Player {
   }
 
   private afterFrame(f: TapeFrame): void {
-    if (this.o.faults.some((x) => x.kind === 'drop' && x.seq === f.seq)) {
+    if (fire(this.o.faults, 'drop', f.seq)) {
       this.o.note(`fault: dropped the connection after frame ${f.seq}`);
       this.stopped = true;
-      if (this.t.terminate) this.t.terminate();
-      else this.t.close();
-      this.end(false);
+      void this.dropWhenWritten();
     }
+  }
+
+  /** Drops the connection once what was sent (that frame included) has left: a drop *after* the frame. */
+  private async dropWhenWritten(): Promise<void> {
+    this.t.uncork?.();
+    const end = Date.now() + 1000;
+    while ((this.t.buffered ?? 0) > 0 && !this.t.closed && Date.now() < end) await sleep(1);
+    if (this.t.terminate) this.t.terminate();
+    else this.t.close();
+    this.end(false);
+  }
+
+  /** The recorded runtime closed (WebSocket), or ended its output (stdio), here. */
+  private closeAsRuntime(f: TapeFrame): void {
+    if (f.kind !== 'ws.close') {
+      this.o.note(`frame ${f.seq}: the recorded runtime ended its output here`);
+      return;
+    }
+    const note = closeAsRecorded(this.t, f);
+    if (note) this.o.note(note);
+  }
+
+  /** A stdio runtime's exit code cannot be reproduced by `arcp replay --stdio`, whose own exit is the verdict: say so. */
+  private noteExit(f: TapeFrame): void {
+    if (f.kind !== 'transport.close' || this.t.kind !== 'stdio' || this.script.channel.kind !== 'stdio') return;
+    const { code, reason } = closeOf(f);
+    this.o.note(`frame ${f.seq}: the recorded runtime exited (${code ?? reason}); arcp replay --stdio exits with its verdict instead`);
   }
 
   /** One live frame against the recording. */
   private match(live: Buffer): void {
     clearTimeout(this.waitTimer);
-    const expected = this.script.peek();
     const liveType = typeOf(live);
-    if (liveType && FLOW.has(liveType) && (!expected || !isMessage(expected) || expected.dir !== 'c2s' || typeOf(expected.data) !== liveType)) {
+    if (liveType && FLOW.has(liveType)) {
       this.answerFlow(live, liveType);
       return;
     }
+    const expected = this.script.peek();
     if (!expected || !isMessage(expected) || expected.dir !== 'c2s') {
       this.diverge({ reason: 'extra', seq: expected?.seq ?? 0, message: expected ? `the client sent a frame where the recording has ${describeFrame(expected)}` : 'the client sent a frame after the recording ended', actual: clip(live), fields: [] }, expected);
       return;
     }
     this.script.next();
     this.lastMono = expected.mono_us;
-    const cmp = compareFrames(expected.data, live, this.o.vol, this.o.ids);
+    const cmp = compareFrames(expected.data, live, this.o.vol, this.o.ids, this.o.echoes);
     if (!cmp.ok) {
       this.diverge({ reason: 'mismatch', seq: expected.seq, message: cmp.note ?? `the client's ${liveType ?? 'frame'} differs from the recorded ${typeOf(expected.data) ?? 'frame'}`, expected: clip(expected.data), actual: clip(live), fields: cmp.fields }, expected);
       return;
@@ -184,21 +258,21 @@ export class Player {
     this.afterFrame(expected);
   }
 
-  /** A live heartbeat or ack where the recording has something else: answered, not judged. */
+  /** A live heartbeat or ack: answered (ping → pong) and judged by its rule, wherever it falls. */
   private answerFlow(live: Buffer, type: string): void {
     if (type === 'session.ping') {
       this.t.send(pongFor(live));
-      this.o.note('answered a live session.ping the recording has elsewhere');
-    } else this.o.note(`accepted a live ${type} the recording has elsewhere`);
+      this.o.note('answered the live client\'s session.ping');
+    } else this.beats.received(live, type);
   }
 
-  /** The recording has a heartbeat or ack here that the live client did not send: skip it. */
+  /** A recorded heartbeat or ack of the client's: timer-driven, so never waited for. */
   private skipRecordedFlow(f: TapeFrame): void {
     this.script.next();
     const m = parsed(f.data);
     const nonce = (m?.payload as { nonce?: unknown } | undefined)?.nonce;
     if (m?.type === 'session.ping' && typeof nonce === 'string') this.skippedPings.add(nonce);
-    this.o.note(`skipped recorded ${m?.type} (seq ${f.seq}) the live client did not send`);
+    this.o.note(`recorded client ${m?.type} frames are timer-driven: played past, not waited for`);
   }
 
   private isReplyToSkipped(f: TapeFrame): boolean {
@@ -209,21 +283,33 @@ export class Player {
 
   private armTimeout(): void {
     const f = this.script.peek();
-    if (!f || this.stopped || f.dir !== 'c2s' || !(isMessage(f) || f.kind === 'ws.close')) return;
-    const what = f.kind === 'ws.close' ? 'its close' : describeFrame(f);
+    if (!f || this.stopped || f.dir !== 'c2s' || !(isMessage(f) || isClose(f))) return;
+    const what = isClose(f) ? 'its close' : describeFrame(f);
     this.waitTimer = setTimeout(() => {
-      this.diverge({ reason: 'missing', seq: f.seq, message: `the client sent nothing for ${this.o.timeoutMs / 1000} s; the recording has ${what} next`, expected: clip(f.data), fields: [] }, f);
+      this.guard(async () => this.diverge({ reason: 'missing', seq: f.seq, message: `the client sent nothing for ${this.o.timeoutMs / 1000} s; the recording has ${what} next`, expected: clip(f.data), fields: [] }, f));
     }, this.o.timeoutMs);
+  }
+
+  /** A read of the tape that fails (damaged, or bytes that do not hash to their name) ends the run: nothing more is served. */
+  private guard(work: Promise<void> | (() => Promise<void>)): void {
+    (typeof work === 'function' ? work() : work).catch((e: unknown) => {
+      clearTimeout(this.waitTimer);
+      this.stopped = true;
+      this.t.close(1011, 'arcp replay: tape error');
+      this.o.onTapeError(e);
+      this.finish();
+    });
   }
 
   private async onClose(code?: number): Promise<void> {
     if (this.stopped) return;
     while (this.busy) await sleep(1);
+    for (let f = this.script.peek(); f && isMessage(f) && f.dir === 'c2s' && FLOW.has(typeOf(f.data) ?? ''); f = this.script.peek()) this.skipRecordedFlow(f);
     const f = this.script.peek();
-    if (f?.kind === 'ws.close' && f.dir === 'c2s') {
+    if (f && isClose(f) && f.dir === 'c2s') {
       this.script.next();
       const rec = closeOf(f).code;
-      if (rec !== undefined && code !== undefined && rec !== code && this.t.kind === 'websocket') {
+      if (f.kind === 'ws.close' && rec !== undefined && code !== undefined && rec !== code && this.t.kind === 'websocket') {
         this.diverge({ reason: 'mismatch', seq: f.seq, message: `the client closed with ${code}; the recording has ${rec}`, fields: [{ pointer: '/code', expected: rec, actual: code, rule: 'exact', tolerated: false }] }, f);
         return;
       }
@@ -239,7 +325,7 @@ export class Player {
   private diverge(d: Omit<Divergence, 'channel' | 'dir' | 'context'>, at?: TapeFrame): void {
     this.o.onDivergence({ ...d, channel: this.script.channel.id, dir: at?.dir ?? 'c2s', context: at ? this.script.context(at.seq) : [] });
     if (this.o.keepGoing && d.reason === 'mismatch') {
-      void this.pump();
+      this.guard(this.pump());
       return;
     }
     this.stopped = true;
@@ -251,6 +337,7 @@ export class Player {
   private end(clean: boolean): void {
     clearTimeout(this.waitTimer);
     if (clean) this.script.drain();
+    this.beats.end(clean);
     this.stopped = true;
     this.finish();
   }

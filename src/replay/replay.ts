@@ -1,8 +1,11 @@
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
 import { pointerTokens } from '../tape/redact.js';
 import { driveReplay } from './driver.js';
 import { parseFault } from './faults.js';
+import { isHttpFault, parseHttpFault } from './http-faults.js';
+import type { HttpServeOptions } from './http-player.js';
+import { clientEnv, runClient } from '../runner/client-command.js';
 import type { ReplayReport } from './report.js';
 import type { ReplayProgress } from './script.js';
 import { serveReplay } from './serve.js';
@@ -12,7 +15,9 @@ export interface ReplayOptions {
   tape: string;
   listen?: { host?: string; port?: number };
   stdio?: boolean;
-  http?: { host?: string; port?: number };
+  http?: HttpServeOptions;
+  /** With --listen or --http-port: the program under test, run as their client (`-- npm test`, or a shell line). */
+  client?: string[] | string;
   target?: string;
   command?: string[];
   token?: string;
@@ -22,6 +27,8 @@ export interface ReplayOptions {
   speed?: string;
   faults?: string[];
   timeoutSec?: number;
+  /** Seconds to wait for a client to open each recorded connection, as the runtime. */
+  connectTimeoutSec?: number;
   /** Filled in as the replay goes (frames played, of the tape's total), for a progress line. */
   progress?: ReplayProgress;
 }
@@ -44,10 +51,12 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
       throw new ToolError('E_USAGE', `--volatile: ${(e as Error).message}`, 'e.g. --volatile /payload/body/duration_ms');
     }
   }
-  const speed = Number(o.speed ?? '1');
-  if (!(speed > 0)) throw new ToolError('E_USAGE', `--speed "${o.speed}" is not a positive number`, 'e.g. --speed 2');
-  const faults = (o.faults ?? []).map(parseFault);
-  if (faults.length && !asRuntime) throw new ToolError('E_USAGE', '--fault applies when replaying as the runtime (--listen or --stdio)', 'see arcp replay --help');
+  const speed = parseSpeed(o.speed ?? '1');
+  const httpFaults = (o.faults ?? []).filter(isHttpFault).map(parseHttpFault);
+  const faults = (o.faults ?? []).filter((f) => !isHttpFault(f)).map(parseFault);
+  if (faults.length && !asRuntime) throw new ToolError('E_USAGE', '--fault drop/delay/duplicate apply when replaying as the runtime (--listen or --stdio)', 'see arcp replay --help');
+  if (httpFaults.length && !o.http) throw new ToolError('E_USAGE', '--fault status/reset/slow/stall@ROUTE:N apply to the HTTP side (--http-port)', 'see arcp replay --help');
+  if (o.client && (o.stdio || asClient)) throw new ToolError('E_USAGE', 'a command under test runs as the client of --listen or --http-port', 'drop --stdio / --target, or run the command yourself');
   const timeoutMs = (o.timeoutSec ?? 10) * 1000;
   if (o.progress) o.progress.total = frameCount(o.tape);
   if (asClient) return driveReplay({ tape: o.tape, target: o.target, command: o.command, token: o.token, volatile: o.volatile, timeoutMs, keepGoing: o.keepGoing, progress: o.progress });
@@ -55,17 +64,46 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
     tape: o.tape,
     listen: o.listen,
     stdio: o.stdio ? { input: process.stdin, output: process.stdout } : undefined,
-    http: o.http,
+    // A command under test decides when the run is over: serve until it exits.
+    http: o.http && { ...o.http, faults: httpFaults, keepServing: o.client !== undefined || o.http.keepServing },
     volatile: o.volatile,
     pace: o.pace,
     speed,
     faults,
     timeoutMs,
-    keepGoing: o.keepGoing,
+    connectTimeoutMs: (o.connectTimeoutSec ?? 60) * 1000,
+    keepGoing: o.keepGoing || o.client !== undefined,
     progress: o.progress,
-  });
+  }).catch((e) => Promise.reject(bindError(e, (e as { port?: number }).port === o.http?.port && o.http ? { ...o.http, flag: '--http-port' } : { ...o.listen })));
   onListening(serving.addresses);
-  return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
+  if (o.client === undefined) return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
+  const run = runClient(o.client, clientEnv(serving.addresses, httpPrefixes(o.tape)));
+  const exitCode = await Promise.race([run.exited, interrupted.then(() => (run.stop(), run.exited))]).catch(async (e) => {
+    await serving.stop();
+    throw e;
+  });
+  const report = await serving.stop();
+  return { ...report, ok: report.ok && exitCode === 0, command: { argv: typeof o.client === 'string' ? [o.client] : o.client, exitCode } };
+}
+
+/** The route prefixes the tape's HTTP exchanges were recorded under. */
+function httpPrefixes(path: string): string[] {
+  const t = TapeReader.open(path);
+  try {
+    return [...new Set(t.channels().flatMap((c) => (c.kind === 'http' && typeof c.info.route === 'string' ? [c.info.route] : [])))];
+  } finally {
+    t.close();
+  }
+}
+
+/** Speeds a timer can keep: from a hundredth to a thousand times the recorded pace. */
+const SPEED = { min: 0.01, max: 1000 };
+
+function parseSpeed(text: string): number {
+  const speed = Number(text);
+  if (speed === Infinity) throw new ToolError('E_USAGE', `--speed ${text}: for no waits at all, use --pace fast`, `--speed goes from ${SPEED.min} to ${SPEED.max}`);
+  if (!Number.isFinite(speed) || speed < SPEED.min || speed > SPEED.max) throw new ToolError('E_USAGE', `--speed "${text}" is not a number from ${SPEED.min} to ${SPEED.max}`, 'e.g. --speed 2 (twice as fast as recorded), --speed 0.5 (half)');
+  return speed;
 }
 
 function frameCount(path: string): number {

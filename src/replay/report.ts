@@ -36,6 +36,14 @@ export interface Substitution {
   from: string;
   to: string;
   count: number;
+  /**
+   * `id` (absent in older reports): an identifier one side generated, mapped consistently;
+   * `echo`: a value the live side chose, put where the recorded peer echoed the recorded one;
+   * `shift`: a timestamp the recorded client chose, moved by the time since recording.
+   */
+  kind?: 'id' | 'echo' | 'shift';
+  /** Where the value was learnt or found. */
+  pointer?: string;
 }
 
 export interface ReplayReport {
@@ -50,6 +58,10 @@ export interface ReplayReport {
   substitutions: Substitution[];
   /** Things done that are not divergences: faults injected, heartbeats answered live. */
   notes: string[];
+  /** Why the run ended before the recording did without a divergence (SIGINT): such a run is not clean. */
+  incomplete?: string;
+  /** The program under test run as the client (`replay … -- npm test`), and how it exited: a non-zero exit fails the run. */
+  command?: { argv: string[]; exitCode: number };
   durationMs: number;
 }
 

@@ -3,6 +3,7 @@ import { describeFrame } from '../tape/inspect.js';
 import type { ChannelRow } from '../tape/format.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import type { ContextFrame } from './report.js';
+import { isClose } from './frames.js';
 import { SeqSet } from './seq-set.js';
 
 /** How far a replay has got, for a progress line: frames gone through, of the tape's `total`. */
@@ -12,8 +13,9 @@ export interface ReplayProgress {
 }
 
 /**
- * One recorded channel as a script to play: its frames in order, read lazily from the tape
- * (each script has its own connection, so memory stays flat however long the tape).
+ * Recorded channels as a script to play: their frames in seq order, read lazily from the tape
+ * (each script has its own connection, so memory stays flat however long the tape). One
+ * channel for a player; every connection of a tape for the driver, which plays them together.
  */
 export class ChannelScript {
   private readonly reader: TapeReader;
@@ -25,13 +27,18 @@ export class ChannelScript {
   /** The same frames fingerprinted as they pass (in seq order within a channel). */
   readonly fingerprint = new Fingerprint();
 
+  /** The first of the channels (the only one, for a player). */
+  readonly channel: ChannelRow;
+
   constructor(
     readonly path: string,
-    readonly channel: ChannelRow,
+    channels: ChannelRow | ChannelRow[],
     private readonly progress?: ReplayProgress,
   ) {
+    const list = Array.isArray(channels) ? channels : [channels];
+    this.channel = list[0];
     this.reader = TapeReader.open(path);
-    this.it = this.reader.frames({ channel: channel.id });
+    this.it = this.reader.frames(list.length === 1 ? { channel: list[0].id } : { channels: list.map((c) => c.id) });
   }
 
   /** The frame `i` ahead of the cursor (0 = next), or undefined past the end. */
@@ -60,7 +67,7 @@ export class ChannelScript {
     for (let i = 0; ; i++) {
       const f = this.peek(i);
       if (!f) return true;
-      if (f.dir !== 'meta' && f.kind !== 'ws.close') return false;
+      if (f.dir !== 'meta' && !isClose(f)) return false;
     }
   }
 
@@ -69,20 +76,20 @@ export class ChannelScript {
     while (this.next());
   }
 
-  /** The recorded frames around `seq` (±3), for divergence reports. */
-  context(seq: number): ContextFrame[] {
+  /** The recorded frames of `channel` around `seq` (±3), for divergence reports. */
+  context(seq: number, channel = this.channel.id): ContextFrame[] {
     const r = TapeReader.open(this.path);
     try {
       const rows: ContextFrame[] = [];
       // The three before, kept as a rolling window: a divergence deep in a long tape reads, never holds, the prefix.
       const before: ContextFrame[] = [];
-      for (const f of r.frames({ channel: this.channel.id, toSeq: seq - 1 })) {
+      for (const f of r.frames({ channel, toSeq: seq - 1 })) {
         before.push({ seq: f.seq, dir: f.dir, what: describeFrame(f) });
         if (before.length > 3) before.shift();
       }
       rows.push(...before);
       let n = 0;
-      for (const f of r.frames({ channel: this.channel.id, fromSeq: seq })) {
+      for (const f of r.frames({ channel, fromSeq: seq })) {
         rows.push({ seq: f.seq, dir: f.dir, what: describeFrame(f), here: f.seq === seq || undefined });
         if (++n > 3) break;
       }

@@ -3,8 +3,11 @@ import { StdioTransport } from '../engine/transport/stdio.js';
 import { listenWebSocket, type WsListener } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
-import type { Fault } from './faults.js';
-import { loadExchanges, startHttpPlayer } from './http-player.js';
+import { unfiredNotes, type Fault } from './faults.js';
+import { Echoes } from './echo.js';
+import { recordedOrderGate } from './gate.js';
+import { loadExchanges, startHttpPlayer, type HttpServeOptions } from './http-player.js';
+import { HttpMatcher } from './http-match.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { Player, type PlayOptions } from './player.js';
@@ -18,13 +21,15 @@ export interface ServeReplayOptions {
   listen?: { host?: string; port?: number };
   /** …or on a pair of streams (this process's stdin/stdout for `--stdio`). */
   stdio?: { input: Readable; output: Writable };
-  /** Serve the recorded HTTP exchanges offline. */
-  http?: { host?: string; port?: number };
+  /** Serve the recorded HTTP exchanges offline (or with a record or passthrough mode). */
+  http?: HttpServeOptions;
   volatile?: VolatileRules;
   pace?: 'fast' | 'recorded';
   speed?: number;
   faults?: Fault[];
   timeoutMs?: number;
+  /** How long to wait for a client to open the next recorded connection (the first included). */
+  connectTimeoutMs?: number;
   keepGoing?: boolean;
   /** Counts the frames played, for a progress line. */
   progress?: ReplayProgress;
@@ -42,8 +47,9 @@ export interface ServingReplay {
 export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay> {
   const tape = TapeReader.open(o.tape);
   const channels = tape.channels();
-  tape.close();
   const messageChannels = channels.filter((c) => c.kind !== 'http');
+  const firstSeqs = messageChannels.length > 1 ? tape.firstSeqs() : undefined;
+  tape.close();
   const httpChannels = channels.filter((c) => c.kind === 'http');
   const wantMessages = Boolean(o.listen || o.stdio);
   if (wantMessages && !messageChannels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to replay`, httpChannels.length ? 'it holds HTTP exchanges: use --http-port' : 'record one with `arcp record`');
@@ -52,19 +58,25 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
 
   const vol = new Volatility(o.volatile);
   const ids = new IdMap();
-  const outcome = new Outcome(o.tape, wantMessages ? 'runtime' : 'http', ids);
+  const echoes = new Echoes();
+  const outcome = new Outcome(o.tape, wantMessages ? 'runtime' : 'http', ids, [echoes]);
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   const scripts: ChannelScript[] = [];
   const players: Promise<void>[] = [];
   let pendingChannels = wantMessages ? messageChannels.length : 0;
   let httpDone = !o.http;
+  let tapeError: unknown;
   const maybeFinish = () => {
     if ((pendingChannels === 0 && httpDone) || (outcome.divergences.length && !o.keepGoing)) finish();
   };
+  const messageIds = new Set(messageChannels.map((c) => c.id));
   const play: PlayOptions = {
     vol,
     ids,
+    echoes,
+    // Several connections keep their recorded order across each other.
+    gate: firstSeqs && recordedOrderGate(new Map([...firstSeqs].filter(([ch]) => messageIds.has(ch)))),
     pace: o.pace ?? 'fast',
     speed: o.speed ?? 1,
     faults: o.faults ?? [],
@@ -75,6 +87,10 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       maybeFinish();
     },
     note: outcome.note,
+    onTapeError: (e) => {
+      tapeError ??= e;
+      finish();
+    },
   };
   const startPlayer = (t: ConstructorParameters<typeof Player>[1]) => {
     const next = messageChannels[scripts.length];
@@ -86,23 +102,41 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
     }
     const script = new ChannelScript(o.tape, next, o.progress);
     scripts.push(script);
+    live++;
+    waitForClient.stop();
     const p = new Player(script, t, play).done.then(() => {
       pendingChannels--;
+      if (--live === 0 && pendingChannels > 0) waitForClient.start();
       maybeFinish();
     });
     players.push(p);
   };
+  // No client ever (or no next one): the wait for a connection is bounded too.
+  let live = 0;
+  const connectMs = o.connectTimeoutMs ?? 60_000;
+  const waitForClient = timer(connectMs, () => {
+    const next = messageChannels[scripts.length];
+    outcome.divergences.push({ reason: 'missing', channel: next.id, seq: 0, dir: 'meta', message: `no client opened connection ${scripts.length + 1} of ${messageChannels.length} within ${connectMs / 1000} s (--connect-timeout)`, fields: [], context: [] });
+    finish();
+  });
 
   let listener: WsListener | undefined;
-  if (o.listen) listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
+  if (o.listen) {
+    listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
+    waitForClient.start();
+  }
   if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false).keepEmptyLines());
   let http: Awaited<ReturnType<typeof startHttpPlayer>> | undefined;
   if (o.http) {
-    http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, vol), o.http.host ?? '127.0.0.1', o.http.port ?? 0, {
+    const matcher = new HttpMatcher(o.http.match ?? [], vol);
+    http = await startHttpPlayer(loadExchanges(o.tape, httpChannels, matcher), matcher, {
+      ...o.http,
+      tape: o.tape,
       vol,
       pace: play.pace,
       speed: play.speed,
       onDivergence: play.onDivergence,
+      note: play.note,
       onAllServed: () => {
         httpDone = true;
         maybeFinish();
@@ -110,14 +144,42 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
     });
   }
   let reported: Promise<ReplayReport> | undefined;
-  const stop = () =>
+  /** `interrupted`: stopped from outside (SIGINT) rather than at the end of the recording or a divergence. */
+  const stop = (interrupted: boolean) =>
     (reported ??= (async () => {
+      const unplayed = pendingChannels > 0 || !httpDone;
       finish();
+      waitForClient.stop();
       await listener?.close();
       await http?.close();
-      const report = outcome.report(scripts, http?.served ?? []);
-      for (const s of scripts) s.close();
-      return report;
+      try {
+        if (tapeError) throw tapeError;
+        for (const n of unfiredNotes(o.faults ?? [], o.tape)) outcome.note(n);
+        const report = outcome.report(scripts, http?.served ?? [], interrupted && unplayed && !outcome.divergences.length ? interruption(scripts.length, pendingChannels, httpDone) : undefined);
+        if (http) report.notes.push(...(await http.commit())); // after the report: it may rewrite the tape
+        return report;
+      } finally {
+        for (const s of scripts) s.close();
+      }
     })());
-  return { addresses: { ws: listener?.url, http: http?.url }, done: finished.then(stop), stop };
+  return { addresses: { ws: listener?.url, http: http?.url }, done: finished.then(() => stop(false)), stop: () => stop(true) };
+}
+
+/** Why an interrupted replay is not clean. */
+function interruption(opened: number, pending: number, httpDone: boolean): string {
+  if (pending === 0) return 'interrupted before every recorded HTTP exchange was requested';
+  const what = opened === 0 ? 'before any client connected' : `with ${pending} recorded connection${pending === 1 ? '' : 's'} not played to the end`;
+  return `interrupted ${what}${httpDone ? '' : ' (and HTTP exchanges not all requested)'}`;
+}
+
+/** A one-shot timer that can be armed again. */
+function timer(ms: number, fire: () => void): { start(): void; stop(): void } {
+  let t: NodeJS.Timeout | undefined;
+  return {
+    start: () => {
+      clearTimeout(t);
+      t = setTimeout(fire, ms);
+    },
+    stop: () => clearTimeout(t),
+  };
 }

@@ -9,8 +9,11 @@ import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
 export type Treatment = { kind: 'id' | 'ignore'; rule: string };
 
 /** Identifier keys of the ARCP preset besides `*_id`, the message `id` and credential `id`/`value`. */
-const ID_KEYS = new Set(['resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor']);
-const TIME_KEYS = /(^|_)(at|ts|time|timestamp)$/;
+const ID_KEYS = new Set(['resume_token', 'nonce', 'ping_nonce', 'next_cursor', 'cursor', 'idempotency_key']);
+const TIME_KEYS = /(^|_)(at|ts|time|timestamp|after|before|since|until)$/;
+
+/** Keys whose values are points in time (`expires_at`, `ts`, `created_after`, …). */
+export const isTimestampKey = (key: string): boolean => TIME_KEYS.test(key);
 
 export interface VolatileRules {
   /** The built-in ARCP preset: message ids, identifiers, timestamps, nonces, redaction placeholders. */
@@ -23,8 +26,11 @@ export const DEFAULT_VOLATILE: VolatileRules = { preset: true, pointers: [] };
 
 export class Volatility {
   private readonly user: { text: string; tokens: string[] }[];
+  /** The length of the longest user pointer: only user rules can match a container, and none deeper than this. */
+  readonly deepestPointer: number;
   constructor(readonly rules: VolatileRules = DEFAULT_VOLATILE) {
     this.user = rules.pointers.map((p) => ({ text: p, tokens: pointerTokens(p) }));
+    this.deepestPointer = Math.max(1, ...this.user.map((u) => u.tokens.length));
   }
 
   /** How a differing value at `path` is treated, or undefined when it must be equal. */

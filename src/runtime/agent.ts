@@ -4,6 +4,8 @@ import type { Credential, Lease } from '../engine/schemas/common.js';
 export interface AgentContext {
   readonly input: unknown;
   readonly jobId: string;
+  /** The job's 32-hex trace id (§11): what the agent passes on to the services it calls. */
+  readonly traceId: string;
   /** Resolved `name` or `name@version`. */
   readonly agent: string;
   readonly version?: string;
@@ -42,6 +44,13 @@ export interface AgentContext {
   /** §8.4: streams a result as `result_chunk` events; return the value from the agent. */
   streamResult(chunks: Iterable<Buffer | string>, opts: { encoding: 'utf8' | 'base64'; summary?: string }): StreamedResult;
   sleep(ms: number): Promise<void>;
+  /**
+   * Lets the runtime serve everyone else, and holds the job while its events have nowhere to
+   * go: the owner's connection has more than a megabyte unsent, or the owner is detached and
+   * its resume buffer is full. A job emitting in a loop awaits this every few dozen events.
+   * Rejects with CANCELLED once the job has ended.
+   */
+  pace(): Promise<void>;
 }
 
 export class StreamedResult {

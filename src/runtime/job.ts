@@ -8,6 +8,9 @@ import { StreamedResult, type AgentContext, type AgentRun } from './agent.js';
 import type { RuntimeSession } from './session.js';
 import { nowIso, type OutMessage } from './wire.js';
 
+/** How often a paced job looks again while its owner cannot take more events. */
+const PACE_POLL_MS = 5;
+
 /** §14: result chunks are capped so neither end can be made to exhaust memory. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -205,6 +208,7 @@ export class RuntimeJob implements LeaseGuardState {
     return {
       input: this.init.input,
       jobId: this.id,
+      traceId: this.init.traceId,
       agent: this.agentRef,
       version: this.init.version,
       lease: this.lease,
@@ -273,6 +277,15 @@ export class RuntimeJob implements LeaseGuardState {
           job.emit('result_chunk', { result_id: resultId, chunk_seq: i, data, encoding: opts.encoding, more: i < list.length - 1 });
         });
         return new StreamedResult(resultId, size, opts.summary);
+      },
+      pace: async () => {
+        for (let wait = false; ; wait = true) {
+          // A turn of the event loop first (other sessions' frames, upgrades, timers), then a
+          // timer while the owner cannot take more: an idle wait, not a spin.
+          await new Promise<void>((r) => (wait ? setTimeout(r, PACE_POLL_MS) : setImmediate(r)));
+          if (signal.aborted) throw new ArcpError('CANCELLED', 'job has ended');
+          if (!job.owner.congested()) return;
+        }
       },
       sleep: (ms) =>
         new Promise<void>((resolve, reject) => {

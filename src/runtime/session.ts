@@ -12,6 +12,9 @@ export interface SessionLimits {
   maxBuffered: number;
 }
 
+/** Unsent bytes on a session's connection beyond which its jobs pace themselves. */
+const HIGH_WATER = 1024 * 1024;
+
 interface Buffered {
   seq: number;
   text: string;
@@ -92,9 +95,22 @@ export class RuntimeSession {
     this.write(JSON.stringify(envelope({ ...m, session_id: this.id })));
   }
 
+  /**
+   * Whether a job should wait before emitting more: the connection holds more than HIGH_WATER
+   * bytes unsent, or the session is detached and its resume buffer is full (more would evict
+   * events a resuming client still needs).
+   */
+  congested(): boolean {
+    if (this.machine.is('closed')) return false;
+    if (!this.transport) return this.buffer.length >= this.limits.maxBuffered;
+    return (this.transport.buffered ?? 0) > HIGH_WATER;
+  }
+
   /** `job.event` / `job.result` / `job.error`: numbered, buffered for resume. Returns the seq. */
   sendSequenced(m: OutMessage): number {
     const seq = ++this.seq;
+    // An expired session has no one to deliver to, now or on resume.
+    if (this.machine.is('closed')) return seq;
     const text = JSON.stringify(envelope({ ...m, session_id: this.id }, seq));
     this.buffer.push({ seq, text });
     if (this.buffer.length > this.limits.maxBuffered) this.buffer.shift();

@@ -31,6 +31,11 @@ export class BatchInsert {
     this.values = [];
   }
 
+  /** Drops rows not yet written (their transaction was rolled back). */
+  clear(): void {
+    this.values = [];
+  }
+
   private statement(rows: number): Database.Statement {
     let s = this.statements.get(rows);
     if (!s) this.statements.set(rows, (s = this.db.prepare(insertSql(this.table, this.columns, rows))));

@@ -19,7 +19,7 @@ export class BlobIndex {
   checked(hash: string, kindCode: number): { blob: number; flags: number; mode: BodyMode } | undefined {
     const e = this.entries.get(hash);
     if (e === undefined || (e & CLEAN) === 0 || ((e >> KIND_SHIFT) & 15) !== kindCode) return undefined;
-    return { blob: Math.floor(e / BLOB_UNIT), flags: e & 63, mode: BODY_MODES[(e >> MODE_SHIFT) & 3] };
+    return { blob: Math.floor(e / BLOB_UNIT), flags: e & FLAG_MASK, mode: BODY_MODES[(e >> MODE_SHIFT) & 7] };
   }
 
   /**
@@ -31,16 +31,23 @@ export class BlobIndex {
     const added = e === undefined;
     const blob = added ? this.nextId++ : Math.floor(e / BLOB_UNIT);
     if (added || (clean && (e & CLEAN) === 0)) {
-      this.entries.set(hash, blob * BLOB_UNIT + (clean ? CLEAN : 0) + (kindCode << KIND_SHIFT) + (BODY_MODES.indexOf(mode) << MODE_SHIFT) + (flags & 63));
+      this.entries.set(hash, blob * BLOB_UNIT + (clean ? CLEAN : 0) + (kindCode << KIND_SHIFT) + (BODY_MODES.indexOf(mode) << MODE_SHIFT) + (flags & FLAG_MASK));
     }
     return { blob, added };
   }
+
+  /** Takes back the blobs a refused transaction added (`hashes`), so ids continue from `size`. */
+  forget(hashes: string[], size: number): void {
+    for (const h of hashes) this.entries.delete(h);
+    this.nextId = size + 1;
+  }
 }
 
-// Low bits of an entry: flags (6), body mode (2), kind (4), clean (1); the blob id above them,
+// Low bits of an entry: flags (7), body mode (3), kind (4), clean (1); the blob id above them,
 // as a multiple of BLOB_UNIT. Bit operators see only the low 32 bits of a larger entry, which
 // still hold the low fields exactly, because BLOB_UNIT divides 2^32.
-const MODE_SHIFT = 6;
-const KIND_SHIFT = 8;
-const CLEAN = 1 << 12;
-const BLOB_UNIT = 1 << 13;
+const FLAG_MASK = 127;
+const MODE_SHIFT = 7;
+const KIND_SHIFT = 10;
+const CLEAN = 1 << 14;
+const BLOB_UNIT = 1 << 15;

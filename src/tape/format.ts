@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** Bumped when a reader of an older version could misread a tape of this one. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped when a reader of an older version could misread a tape of this one. 2: the redaction
+ * rules stored as counts and a digest, recorded gaps, stdio pipe ends (`transport.close` from
+ * a side), and what an HTTP client got (`client`). Format 1 tapes read as before.
+ */
+export const FORMAT_VERSION = 2;
 /** SQLite `application_id` of every tape: "ARCP". Anything else is a foreign file. */
 export const APPLICATION_ID = 0x41524350;
 export const HASH_ALGORITHM = 'sha256';
@@ -45,6 +49,8 @@ export const FLAG = {
   redacted: 8,
   large: 16,
   sse: 32,
+  /** A compressed body that was redacted and compressed again: its bytes are not the upstream's. */
+  reencoded: 64,
 } as const;
 export type FlagName = keyof typeof FLAG;
 export const LARGE_FRAME = 1024 * 1024;
@@ -64,7 +70,13 @@ export const RequestHead = z.object({ method: z.string(), path: z.string(), head
 export type RequestHead = z.infer<typeof RequestHead>;
 export const ResponseHead = z.object({ status: z.number().int(), headers: HeaderPairs });
 export type ResponseHead = z.infer<typeof ResponseHead>;
-export const TransportEvent = z.looseObject({ code: z.number().optional(), reason: z.string().optional(), error: z.string().optional() });
+export const TransportEvent = z.looseObject({
+  code: z.number().optional(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  /** HTTP: what the client got when the response did not complete, `reset` or `gone` (docs/tape-format.md); other values are kept, not acted on. */
+  client: z.string().optional(),
+});
 export type TransportEvent = z.infer<typeof TransportEvent>;
 
 export const FrameRow = z.object({
@@ -114,20 +126,71 @@ export const ChannelRow = z.object({
 });
 export type ChannelRow = z.infer<typeof ChannelRow>;
 
+/** The rules a recorder applies (held in memory, handed to the writer; never stored as text). */
 export const RedactionRules = z.object({
   enabled: z.boolean(),
   pointers: z.array(z.string()),
   headers: z.array(z.string()),
   regexes: z.array(z.string()),
+  /** Query parameter names whose values are credentials. */
+  query: z.array(z.string()).optional(),
 });
 export type RedactionRules = z.infer<typeof RedactionRules>;
 
+/** What a tape stores of its rules: counts and a salted digest (see summarizeRules). */
+export const RedactionSummary = z.object({
+  enabled: z.boolean(),
+  defaults: z.boolean(),
+  counts: z.object({ pointers: z.number().int(), headers: z.number().int(), regexes: z.number().int(), query: z.number().int() }),
+  extra_digest: z.string(),
+});
+export type RedactionSummary = z.infer<typeof RedactionSummary>;
+
+/** The counts of a stored `redaction` value: a summary, or the rule lists older tapes stored. */
+export function redactionCounts(r: RedactionSummary | RedactionRules): RedactionSummary['counts'] {
+  return 'counts' in r ? r.counts : { pointers: r.pointers.length, headers: r.headers.length, regexes: r.regexes.length, query: r.query?.length ?? 0 };
+}
+
+/** A fork's family record (`arcp fork`): where it branched from its parent and how it differs. */
 export const Lineage = z.object({
+  /** The parent tape's path, as given to fork. */
   parent: z.string().optional(),
   parent_fingerprint: z.string().optional(),
+  /** The fork step's first frame in the parent. */
   at_seq: z.number().int().optional(),
   note: z.string().optional(),
+  /** The step, as `arcp tape show` addresses it (`job:1/llm:3`), and what it is. */
+  step: z.string().optional(),
+  step_role: z.enum(['client', 'runtime', 'llm', 'http']).optional(),
+  /** The edit: how it was given (`set`, `patch`, `edit`, `none`) and as RFC 6902 operations on the step's document. */
+  edit: z.object({ via: z.string(), ops: z.array(z.looseObject({ op: z.string(), path: z.string() })), file: z.string().optional() }).optional(),
+  /** The fork command that made this tape. */
+  command: z.array(z.string()).optional(),
+  /** Continued live: the runtime that was driven, and where LLM calls after the fork point went. */
+  continued: z.object({ runtime: z.string(), llm: z.string().optional() }).optional(),
+  /** The parent's frames after the step were copied unchanged (a fork to replay to a client). */
+  kept_rest: z.boolean().optional(),
 });
+export type Lineage = z.infer<typeof Lineage>;
+
+/**
+ * Frames the recorder received and forwarded but could not write (disk full, I/O error): where
+ * in the log they belong (after `after_seq`), how many, when, on which channels, and why.
+ */
+export const TapeGap = z.object({
+  after_seq: z.number().int().nonnegative(),
+  frames: z.number().int().positive(),
+  bytes: z.number().int().nonnegative(),
+  from_mono_us: z.number().int().nonnegative(),
+  to_mono_us: z.number().int().nonnegative(),
+  from_wall_ms: z.number().int(),
+  to_wall_ms: z.number().int(),
+  channels: z.array(z.number().int().positive()),
+  reason: z.string(),
+  /** Body rows that were gathering chunks across batches when the gap began: they lack its chunks. */
+  cut_rows: z.array(z.number().int().positive()).optional(),
+});
+export type TapeGap = z.infer<typeof TapeGap>;
 
 export const TapeMeta = z.object({
   format_version: z.number().int(),
@@ -138,9 +201,11 @@ export const TapeMeta = z.object({
   command_line: z.array(z.string()),
   started_at: z.string(),
   ended_at: z.string().optional(),
-  redaction: RedactionRules,
+  /** Rules in full while the writer is handed them; a summary once stored (older tapes stored the lists). */
+  redaction: z.union([RedactionSummary, RedactionRules]),
   lineage: Lineage.nullable(),
   fingerprint: z.string().optional(),
   frame_count: z.number().int().optional(),
+  gaps: z.array(TapeGap).optional(),
 });
 export type TapeMeta = z.infer<typeof TapeMeta>;

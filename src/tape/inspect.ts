@@ -59,13 +59,15 @@ export interface TimelineRow extends FrameRow {
 export interface TapeView {
   path: string;
   meta: TapeMeta;
+  /** The recorder writing the tape now, if any. */
+  live?: { pid: number; started_at: string };
   channels: ChannelSummary[];
   timeline: Iterable<TimelineRow>;
   close(): void;
 }
 
 /** A tape's header, channels and a streamed timeline (optionally one channel, a seq range, a limit). */
-export function showTape(path: string, q: { channel?: number; fromSeq?: number; limit?: number } = {}): TapeView {
+export function showTape(path: string, q: { channel?: number; fromSeq?: number; limit?: number; filter?: (f: TapeFrame) => boolean } = {}): TapeView {
   const tape = TapeReader.open(path);
   const counts = new Map<number, { frames: number; bytes: number }>();
   for (const r of tape.rows()) {
@@ -78,12 +80,13 @@ export function showTape(path: string, q: { channel?: number; fromSeq?: number; 
   function* timeline(): Generator<TimelineRow> {
     let n = 0;
     for (const f of tape.frames({ channel: q.channel, fromSeq: q.fromSeq })) {
+      if (q.filter && !q.filter(f)) continue;
       if (q.limit !== undefined && n++ >= q.limit) return;
       const { data: _data, ...row } = f;
       yield { ...row, what: describeFrame(f), flagNames: flagNames(f.flags) };
     }
   }
-  return { path, meta: tape.meta, channels, timeline: timeline(), close: () => tape.close() };
+  return { path, meta: tape.meta, live: tape.live, channels, timeline: timeline(), close: () => tape.close() };
 }
 
 /** A short description of one frame, for timelines and divergence reports. */

@@ -21,6 +21,14 @@ CREATE TABLE frames (
 );
 `;
 
+/** What a reader needs of each table (a file missing one is damaged). */
+export const TABLE_COLUMNS = {
+  meta: ['key', 'value'],
+  blobs: ['id', 'hash', 'size', 'data'],
+  channels: ['id', 'kind', 'label', 'opened_ms', 'info'],
+  frames: ['seq', 'channel', 'dir', 'kind', 'mono_us', 'wall_ms', 'blob', 'size', 'flags', 'parts'],
+} as const;
+
 export type TableName = 'frames' | 'blobs' | 'channels';
 export const FRAME_COLUMNS = 10;
 export const BLOB_COLUMNS = 4;

@@ -1,4 +1,4 @@
-import type { TapeMeta } from './format.js';
+import type { TapeGap, TapeMeta } from './format.js';
 
 /** Messages between the TapeWriter and its worker thread. */
 export type ToWorker =
@@ -16,10 +16,28 @@ export type ToWorker =
   | { type: 'batch'; entries: number; meta: ArrayBuffer; data: ArrayBuffer; bytes: number }
   | { type: 'close'; endedAt: string };
 
+/** What the worker reports when the tape is closed. */
+export interface Closed {
+  fingerprint: string;
+  /** Rows in the tape. */
+  frames: number;
+  blobs: number;
+  gaps: TapeGap[];
+  /** Frames received but not written (the sum of the gaps), and whether the tape says so. */
+  lost?: { frames: number; bytes: number; reason: string; recorded: boolean };
+  /** The end time and fingerprint were written. */
+  sealed: boolean;
+  /** The WAL could not be folded in (a reader held a snapshot, or the disk is full): it stays beside the tape. */
+  walKept: boolean;
+  problems: string[];
+}
+
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'ack'; bytes: number }
-  | { type: 'closed'; fingerprint: string; frames: number; blobs: number }
+  /** A batch the disk refused: `fresh` when it starts a new gap. */
+  | { type: 'lost'; frames: number; bytes: number; reason: string; fresh: boolean }
+  | ({ type: 'closed' } & Closed)
   | { type: 'error'; message: string; code?: string };
 
 /** How a body chunk joins rows: the writer decides (live), or an import says (to rebuild rows exactly). */

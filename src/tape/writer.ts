@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ToolError } from '../errors.js';
 import { CHANNEL_KINDS, DIRECTIONS, FORMAT_VERSION, FRAME_KINDS, HASH_ALGORITHM, SPEC_SHA256, SPEC_VERSION, type ChannelInfo, type ChannelKind, type Direction, type FrameKind, type RedactionRules, type TapeMeta } from './format.js';
-import { CHANNEL_OPEN, META_STRIDE, PART, type FromWorker, type ToWorker } from './write-protocol.js';
+import { dropLock, lockPath, takeLock } from './lock.js';
+import { CHANNEL_OPEN, META_STRIDE, PART, type Closed, type FromWorker, type ToWorker } from './write-protocol.js';
 import { TOOL_VERSION, workerUrl } from './paths.js';
 
 export interface TapeWriterOptions {
@@ -28,14 +30,20 @@ export interface FrameAt {
   part?: 'first' | 'next';
 }
 
-export interface TapeSummary {
+export interface TapeSummary extends Omit<Closed, 'gaps'> {
   path: string;
-  fingerprint: string;
-  frames: number;
-  blobs: number;
   channels: number;
   bytes: number;
   durationMs: number;
+}
+
+/** Frames handed to the writer that the disk refused, so far. */
+export interface WriteLoss {
+  frames: number;
+  bytes: number;
+  reason: string;
+  /** This batch began a new gap (the previous one succeeded). */
+  fresh: boolean;
 }
 
 const DIR_CODE = Object.fromEntries(DIRECTIONS.map((d, i) => [d, i])) as Record<Direction, number>;
@@ -71,6 +79,8 @@ export class TapeWriter extends EventEmitter {
   congested = false;
   /** How many times the worker fell `maxBacklogBytes` behind. */
   congestions = 0;
+  /** Frames the disk refused so far (each refused batch is also a `lost` event). */
+  lostFrames = 0;
 
   /** Sources paused for the backlog, resumed on drain. */
   private waiting: (() => void)[] = [];
@@ -83,7 +93,14 @@ export class TapeWriter extends EventEmitter {
   }
 
   static async create(o: TapeWriterOptions): Promise<TapeWriter> {
+    const folder = dirname(o.path);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new ToolError('E_USAGE', `cannot create tape ${o.path}: the folder ${folder} does not exist`, `create it first (mkdir -p ${folder}), or pick another --tape path`);
+    }
+    const refusal = takeLockOrExplain(o.path, o.commandLine);
+    if (refusal) throw refusal;
     if (existsSync(o.path) && !o.force) {
+      dropLock(o.path);
       throw new ToolError('E_USAGE', `tape ${o.path} already exists`, 'pass another --tape path, or --force to replace it');
     }
     if (o.force) for (const suffix of ['', '-wal', '-shm']) rmSync(o.path + suffix, { force: true });
@@ -108,8 +125,10 @@ export class TapeWriter extends EventEmitter {
       await ready;
     } catch (e) {
       await w.worker.terminate();
+      dropLock(o.path);
       throw new ToolError('E_IO', `cannot create tape ${o.path}: ${(e as Error).message}`, 'check that the folder exists and is writable');
     }
+    held.add(o.path);
     w.timer = setInterval(() => w.flush(), w.flushMs);
     w.timer.unref();
     return w;
@@ -220,6 +239,9 @@ export class TapeWriter extends EventEmitter {
     else if (m.type === 'ack') {
       this.inFlight -= m.bytes;
       if (this.congested && this.inFlight < this.maxBacklog / 4) this.drained();
+    } else if (m.type === 'lost') {
+      this.lostFrames += m.frames;
+      this.emit('lost', { frames: m.frames, bytes: m.bytes, reason: m.reason, fresh: m.fresh } satisfies WriteLoss);
     } else if (m.type === 'closed') this.emit('closed', m);
     else if (m.type === 'error') this.fail(new Error(m.message));
   }
@@ -251,7 +273,7 @@ export class TapeWriter extends EventEmitter {
     this.closing ??= (async () => {
       clearInterval(this.timer);
       this.flush();
-      const closed = new Promise<{ fingerprint: string; frames: number; blobs: number }>((resolve, reject) => {
+      const closed = new Promise<Closed & { type?: string }>((resolve, reject) => {
         this.once('closed', resolve);
         this.worker.once('error', reject);
         this.worker.once('exit', () => reject(this.failure ?? new Error('tape writer stopped')));
@@ -260,14 +282,41 @@ export class TapeWriter extends EventEmitter {
       });
       this.worker.postMessage({ type: 'close', endedAt: new Date().toISOString() });
       try {
-        const r = await closed;
-        return { path: this.path, fingerprint: r.fingerprint, frames: r.frames, blobs: r.blobs, channels: this.channels, bytes: this.bytes, durationMs: Math.round(performance.now() - this.t0) };
+        const { gaps: _gaps, type: _type, ...r } = await closed;
+        return { ...r, path: this.path, channels: this.channels, bytes: this.bytes, durationMs: Math.round(performance.now() - this.t0) };
       } catch (e) {
         throw new ToolError('E_IO', `writing tape ${this.path} failed: ${(e as Error).message}`, 'frames before the failure are in the tape; check disk space and permissions');
       } finally {
         await this.worker.terminate();
+        release(this.path);
       }
     })();
     return this.closing;
   }
+}
+
+/** Locks this process holds: dropped when it exits without closing its writers, so no stale lock names a live PID. */
+const held = new Set<string>();
+process.once('exit', () => {
+  for (const p of held) dropLock(p);
+});
+function release(path: string): void {
+  held.delete(path);
+  dropLock(path);
+}
+
+/** Takes the tape's lock; a tape another process is writing is refused, naming it (`--force` included). */
+function takeLockOrExplain(path: string, command: string[]): ToolError | undefined {
+  let other: ReturnType<typeof takeLock>;
+  try {
+    other = takeLock(path, command);
+  } catch (e) {
+    return new ToolError('E_IO', `cannot create tape ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} writing ${lockPath(path)}`, 'check that the folder is writable and has space (a recorder keeps 1 MiB in reserve there)');
+  }
+  if (!other) return undefined;
+  return new ToolError(
+    'E_USAGE',
+    `tape ${path} is being recorded by PID ${other.pid} (${other.command.slice(0, 3).join(' ')}…, since ${other.started_at}); it cannot be replaced while that runs`,
+    `stop that recorder first or pick another --tape path; if PID ${other.pid} is not recording, delete ${lockPath(path)}`,
+  );
 }

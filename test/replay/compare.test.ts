@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareFrames } from '../../src/replay/compare.js';
+import { HttpMatcher } from '../../src/replay/http-match.js';
 import { IdMap } from '../../src/replay/ids.js';
 import { Volatility } from '../../src/replay/volatile.js';
 
@@ -42,5 +43,36 @@ describe('frame comparison', () => {
   it('a redaction placeholder matches any live value; a non-JSON live frame is a plain mismatch', () => {
     expect(cmp({ payload: { auth: { token: '[arcp-redacted:1]' } } }, { payload: { auth: { token: 'real' } } }).ok).toBe(true);
     expect(cmp({ a: 1 }, 'not json')).toMatchObject({ ok: false, note: 'the live frame is not JSON' });
+  });
+});
+
+describe('walking frames from strangers', () => {
+  const deep = (n: number, leaf: string) => '{"a":'.repeat(n) + leaf + '}'.repeat(n);
+  it('compares frames nested 100k deep without recursion, naming the deep pointer', () => {
+    const vol = new Volatility();
+    const same = compareFrames(Buffer.from(deep(100_000, '1')), Buffer.from(deep(100_000, '1') + ' '), vol, new IdMap());
+    expect(same.ok).toBe(true);
+    const diff = compareFrames(Buffer.from(deep(100_000, '1')), Buffer.from(deep(100_000, '2')), vol, new IdMap());
+    expect(diff.ok).toBe(false);
+    expect(diff.fields[0].pointer.length).toBe(100_000 * 2);
+    expect(() => JSON.stringify(diff)).not.toThrow();
+  });
+  it('clips a one-sided deep or huge value in the report', () => {
+    const vol = new Volatility();
+    const diff = compareFrames(Buffer.from(`{"x":${deep(50_000, '1')}}`), Buffer.from('{}'), vol, new IdMap());
+    expect(diff.fields[0]).toMatchObject({ pointer: '/x', rule: 'exact', tolerated: false });
+    expect(String(diff.fields[0].expected)).toMatch(/… \(clipped\)$/);
+    expect(() => JSON.stringify(diff)).not.toThrow();
+  });
+  it('canonical HTTP bodies: sorted keys, volatile fields left out, deep bodies fine, partial matching too', () => {
+    const vol = new Volatility({ preset: true, pointers: ['/meta/*'] });
+    const req = (body: string) => ({ method: 'POST', path: '/v1/x', headers: [] as [string, string][], body: Buffer.from(body) });
+    const m = new HttpMatcher([], vol);
+    expect(m.key(req('{"b":1,"a":{"z":2,"created_at":"x"},"meta":{"q":1}}')).body).toBe('{"a":{"z":2},"b":1,"meta":{}}');
+    const d = deep(100_000, '1');
+    expect(m.matches(m.key(req(d)), req(d))).toBe(true);
+    expect(m.matches(m.key(req(d)), req(deep(100_000, '2')))).toBe(false);
+    const partial = new HttpMatcher([{ prefix: '/', headers: [], ignoreQuery: [], volatile: [], partial: true }], vol);
+    expect(partial.matches(partial.key(req(d)), req(d))).toBe(true);
   });
 });

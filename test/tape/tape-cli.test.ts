@@ -100,7 +100,7 @@ describe('arcp tape (CLI)', () => {
     ['missing', () => tape('nope.tape'), /no tape at .*nope\.tape/],
     ['a text file', () => (writeFileSync(tape('text.tape'), 'hello, not a database\n'.repeat(100)), tape('text.tape')), /is not an arcp tape \(not an SQLite file\)/],
     ['another SQLite file', () => { const p = tape('other.db'); const d = new Database(p); d.exec('create table t(x)'); d.close(); return p; }, /is an SQLite file but not an arcp tape/],
-    ['a newer format', () => { const p = tape('newer.tape'); copyFileSync(cancel, p); const d = new Database(p); d.pragma('user_version = 99'); d.close(); return p; }, /tape format 99; this arcp reads format 1.*upgrade arcp/],
+    ['a newer format', () => { const p = tape('newer.tape'); copyFileSync(cancel, p); const d = new Database(p); d.pragma('user_version = 99'); d.close(); return p; }, /tape format 99; this arcp reads format 2.*upgrade arcp/],
     ['a truncated file', () => { const p = tape('cut.tape'); copyFileSync(cancel, p); truncateSync(p, Math.floor(statSync(p).size / 2)); return p; }, /cut\.tape (is damaged|cannot be read as a tape|: the bytes)/],
   ])('a bad tape (%s) gets one line and exit 2', async (_name, make, re) => {
     const r = await arcp(['tape', 'show', make()]);

@@ -9,6 +9,18 @@ const toBuffer = (d: RawData): Buffer =>
 /** Large enough for the 16 MiB frames a recorder must carry; policy limits live above. */
 export const WS_MAX_PAYLOAD = 256 * 1024 * 1024;
 
+/**
+ * Close codes an endpoint may put in a close frame (RFC 6455 §7.4). 1005 (no status), 1006
+ * (abnormal) and 1015 (TLS failure) only report what happened; other unlisted codes are invalid.
+ */
+export const isSendableCloseCode = (code: number): boolean => (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || (code >= 3000 && code <= 4999);
+
+/** What closing "as `code`" does on the wire: send it, close with no status (the peer sees 1005), or drop the TCP connection (1006). */
+export function closeAction(code: number | undefined): 'send' | 'no-status' | 'drop' {
+  if (code === 1006) return 'drop';
+  return code !== undefined && isSendableCloseCode(code) ? 'send' : 'no-status';
+}
+
 export class WebSocketTransport extends BaseTransport {
   readonly kind = 'websocket' as const;
   constructor(readonly socket: WebSocket) {
@@ -23,9 +35,15 @@ export class WebSocketTransport extends BaseTransport {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.socket.send(data, { binary: opts?.binary ?? false });
   }
+  /**
+   * Closes with `code`. A code that only reports (1005, 1006, 1015, or one outside RFC 6455)
+   * becomes what it reports: a close frame without a status, or a dropped connection for 1006.
+   */
   close(code = 1000, reason = ''): void {
     if (this.socket.readyState === WebSocket.CLOSED) return;
-    if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+    const action = closeAction(code);
+    if (this.socket.readyState === WebSocket.CONNECTING || action === 'drop') this.socket.terminate();
+    else if (action === 'no-status') this.socket.close();
     else this.socket.close(code, reason);
   }
   get buffered(): number {
@@ -92,6 +110,8 @@ export function listenWebSocket(
   });
   const wss = new WebSocketServer({ server, maxPayload: WS_MAX_PAYLOAD, handleProtocols: opts.handleProtocols, skipUTF8Validation: opts.skipUTF8Validation });
   wss.on('connection', (ws, req) => onConnection(new WebSocketTransport(ws), req));
+  // ws re-emits the server's errors on wss; a failed listen is reported through the promise below.
+  wss.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

@@ -35,7 +35,10 @@ export const flood: AgentDefinition = {
   name: 'flood',
   run: async (ctx) => {
     const count = opt(ctx.input, 'count', 300);
-    for (let i = 1; i <= count; i++) ctx.metric('tick', i, 'count');
+    for (let i = 1; i <= count; i++) {
+      ctx.metric('tick', i, 'count');
+      if (i % 64 === 0 && i < count) await ctx.pace();
+    }
     return { emitted: count };
   },
 };

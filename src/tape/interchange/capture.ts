@@ -16,6 +16,8 @@ export const CaptureLine = z.looseObject({
   raw_base64: z.string().optional(),
   kind: z.string().optional(),
   channel: z.enum(['ws', 'stdio', 'http']).optional(),
+  /** Set by export on a connection's first line: the tape's channel id, kept on import. */
+  channel_id: z.number().int().positive().optional(),
   /** Body rows holding several chunks: `[size, mono_ms]` of each, in order. */
   parts: z.array(z.tuple([z.number(), z.number()])).optional(),
   frame: z.unknown().optional(),
@@ -24,7 +26,7 @@ export const CaptureLine = z.looseObject({
 export type CaptureLine = z.infer<typeof CaptureLine>;
 
 /** Fields every line has; the rest of a meta line is its event's detail. */
-export const COMMON_FIELDS = ['i', 'ts', 'mono_ms', 'scenario', 'conn', 'dir', 'event', 'kind', 'channel', 'parts'];
+export const COMMON_FIELDS = ['i', 'ts', 'mono_ms', 'scenario', 'conn', 'dir', 'event', 'kind', 'channel', 'channel_id', 'parts', 'raw', 'raw_base64'];
 
 /** Transport events of the capture format and the frame kinds they become. */
 export const META_KIND: Record<string, 'transport.open' | 'transport.close'> = {
