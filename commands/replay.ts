@@ -10,9 +10,9 @@ import { ArcpCommand } from './_base.js';
 export default class Replay extends ArcpCommand {
   static override summary = 'Replay a tape offline, bit-exact, and stop at the first divergence';
   static override description = `As the runtime (the client is under test):
-  --listen      serve the recorded runtime side on WebSocket (prints ARCP_URL)
-  --stdio       …on stdin/stdout (spawn "arcp replay TAPE --stdio" in place of the runtime)
-  --http-port N serve the recorded HTTP/SSE exchanges (prints ARCP_HTTP_URL); never forwards
+  --listen       serve the recorded runtime side on WebSocket (prints ARCP_URL)
+  --stdio        …on stdin/stdout (spawn "arcp replay TAPE --stdio" in place of the runtime)
+  --http-port N  serve the recorded HTTP/SSE exchanges (prints ARCP_HTTP_URL); never forwards
 As the client (the runtime is under test):
   --target ws://…  or  -- <runtime command>
 With --listen or --http-port, "-- <command>" (or --run "shell line") is instead the program

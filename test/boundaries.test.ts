@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -10,45 +10,72 @@ function files(dir: string): string[] {
     return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
   });
 }
-const importsOf = (file: string): string[] =>
-  [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/g)].map((m) => m[1] ?? m[2]);
 
-/** Layering (design.md): engine ← runtime/client ← render ← commands. */
+interface Import {
+  /** The file, relative to the project root. */
+  from: string;
+  /** As written. */
+  spec: string;
+  /** A relative import resolved to the project-relative path of the source it names (`src/tape/reader.ts`); a package name as written. */
+  to: string;
+}
+
+const importsOf = (file: string): Import[] =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/g)].map((m) => {
+    const spec = m[1] ?? m[2];
+    const to = spec.startsWith('.') ? relative(ROOT, resolve(dirname(file), spec)).replace(/\.js$/, '.ts') : spec;
+    return { from: relative(ROOT, file), spec, to };
+  });
+
+const all = (...dirs: string[]) => dirs.flatMap((d) => files(join(ROOT, d))).flatMap(importsOf);
+/** Every import in `dirs` that `bad` accepts, as "file imports target": the test lists them all at once. */
+const offenders = (dirs: string[], bad: (i: Import) => boolean) => all(...dirs).filter(bad).map((i) => `${i.from} imports ${i.spec}`);
+
+const under = (i: Import, ...dirs: string[]) => dirs.some((d) => i.to.startsWith(`${d}/`) || i.to === d);
+
+/** Layering (design.md): engine ← runtime/client ← tape ← record/replay/… ← render ← commands. */
 describe('import boundaries', () => {
-  it('the engine imports neither the CLI, oclif, chalk, nor the layers above it', () => {
-    for (const f of files(join(ROOT, 'src/engine'))) {
-      for (const imp of importsOf(f)) {
-        expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/@oclif|chalk|\/commands\/|\/render\/|\/runtime\/|\/client\/|\/tape\/|\/record\/|\/replay\/|\.\.\/errors\.js$/);
-      }
-    }
+  it('the walk finds the sources and their imports (a broken walk must not pass the rest)', () => {
+    expect(files(join(ROOT, 'src')).length).toBeGreaterThan(50);
+    expect(all('src/engine').length).toBeGreaterThan(20);
+    expect(all('commands').some((i) => i.to === 'src/replay/replay.ts')).toBe(true);
+    expect(all('src/tape').some((i) => i.to === 'src/errors.ts')).toBe(true);
   });
+
+  it('the engine imports neither the CLI, oclif, chalk, nor any layer above it (not even the tool\'s errors)', () => {
+    const above = ['commands', 'src/render', 'src/runtime', 'src/client', 'src/tape', 'src/record', 'src/replay', 'src/conform', 'src/fork', 'src/records', 'src/llm', 'src/runner', 'src/errors.ts'];
+    expect(offenders(['src/engine'], (i) => /^(@oclif|chalk)/.test(i.to) || under(i, ...above))).toEqual([]);
+  });
+
   it('nothing in src/ imports oclif or the commands', () => {
-    for (const f of files(join(ROOT, 'src'))) {
-      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/@oclif|\/commands\//);
-    }
+    expect(offenders(['src'], (i) => /^@oclif/.test(i.to) || under(i, 'commands'))).toEqual([]);
   });
+
   it('only the renderers use chalk', () => {
-    for (const f of files(join(ROOT, 'src')).filter((f) => !f.includes('/src/render/'))) {
-      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toBe('chalk');
-    }
+    expect(offenders(['src'], (i) => i.to === 'chalk' && !i.from.startsWith('src/render/'))).toEqual([]);
   });
-  it('the tape store speaks SQL for everyone and knows nothing of recording, replay or the CLI', () => {
-    for (const f of files(join(ROOT, 'src/tape'))) {
-      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/(record|replay|runtime|client|render)\//);
-    }
-    for (const f of [...files(join(ROOT, 'src/record')), ...files(join(ROOT, 'src/replay'))]) {
-      expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(/better-sqlite3|\b(SELECT|INSERT)\b/);
-    }
+
+  it('the tape store speaks SQL for everyone and knows nothing of recording, replay, the runtime, the client or the CLI', () => {
+    expect(offenders(['src/tape'], (i) => under(i, 'src/record', 'src/replay', 'src/runtime', 'src/client', 'src/render', 'src/conform', 'src/fork', 'commands'))).toEqual([]);
+    const sql = [...files(join(ROOT, 'src')).filter((f) => !f.includes('/src/tape/')), ...files(join(ROOT, 'commands'))].filter((f) => /better-sqlite3|\b(SELECT|INSERT)\s/.test(readFileSync(f, 'utf8')));
+    expect(sql.map((f) => relative(ROOT, f))).toEqual([]);
   });
-  it('record and replay stay apart', () => {
-    for (const f of files(join(ROOT, 'src/record'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/replay\//);
-    for (const f of files(join(ROOT, 'src/replay'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/record\/(recorder|ws-proxy|stdio-wrap|http-proxy)/);
+
+  it('record and replay stay apart (replay reuses only the recorder\'s exchange code and shared helpers)', () => {
+    expect(offenders(['src/record'], (i) => under(i, 'src/replay'))).toEqual([]);
+    expect(offenders(['src/replay'], (i) => under(i, 'src/record/recorder.ts', 'src/record/ws-proxy.ts', 'src/record/stdio-wrap.ts', 'src/record/http-proxy.ts'))).toEqual([]);
   });
+
   it('commands hold no sockets, SQL or protocol logic', () => {
-    for (const f of files(join(ROOT, 'commands'))) {
-      const text = readFileSync(f, 'utf8');
-      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/^(ws|undici|better-sqlite3|node:net|node:http)$|\/engine\/(codec|transport|session)/);
-      expect(text, relative(ROOT, f)).not.toMatch(/\b(SELECT|INSERT)\b/);
-    }
+    expect(offenders(['commands'], (i) => /^(ws|undici|better-sqlite3|node:net|node:http)$/.test(i.to) || under(i, 'src/engine/codec.ts', 'src/engine/transport', 'src/engine/session'))).toEqual([]);
+  });
+
+  it('relative imports are resolved before they are judged: a deeper file\'s `../errors.js` is src/…, not src/errors.ts', () => {
+    const fake = join(ROOT, 'src/tape/interchange/x.ts');
+    const [i] = [{ from: 'src/tape/interchange/x.ts', spec: '../../errors.js', to: relative(ROOT, resolve(dirname(fake), '../../errors.js')).replace(/\.js$/, '.ts') }];
+    expect(i.to).toBe('src/errors.ts');
+    const deeper = relative(ROOT, resolve(dirname(join(ROOT, 'src/replay/x.ts')), '../errors.js')).replace(/\.js$/, '.ts');
+    expect(deeper).toBe('src/errors.ts');
+    expect(relative(ROOT, resolve(dirname(join(ROOT, 'src/engine/transport/x.ts')), '../errors.js')).replace(/\.js$/, '.ts')).toBe('src/engine/errors.ts');
   });
 });

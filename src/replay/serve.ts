@@ -147,7 +147,10 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
   /** `interrupted`: stopped from outside (SIGINT) rather than at the end of the recording or a divergence. */
   const stop = (interrupted: boolean) =>
     (reported ??= (async () => {
-      const unplayed = pendingChannels > 0 || !httpDone;
+      // An HTTP side that serves until stopped (a command under test, a record mode) judges what was
+      // not requested itself, when it closes; one that ends on its own is unfinished until it did.
+      const httpEndsItself = Boolean(o.http) && !o.http!.keepServing && (o.http!.mode ?? 'replay') === 'replay';
+      const unplayed = pendingChannels > 0 || (httpEndsItself && !httpDone);
       finish();
       waitForClient.stop();
       await listener?.close();

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { layout, reflow } from '../../src/render/prose.js';
 import { colourOn } from '../../src/render/style.js';
 import { notFoundLine, usageLine } from '../../src/render/usage.js';
 import { join } from 'node:path';
@@ -14,8 +15,11 @@ describe('help, typos and usage errors, the way oclif users expect', () => {
     const [a, b, c] = await Promise.all([arcp(['help', 'record']), arcp(['record', '-h']), arcp(['record', '--help'])]);
     for (const r of [a, b, c]) expect(r.exitCode, r.stderr).toBe(0);
     expect(a.stdout).toMatch(/EXAMPLES/);
-    // Hard-wrapped source text is re-flowed (wrapped once), and repeatable flags show no empty default.
-    expect(a.stdout).toMatch(/tape stores how many rules applied,\s+never their text; the stored command line is scrubbed\. Stop/);
+    // Laid out once for the 80 columns of a pipe: no description line overflows, rows keep a hanging indent.
+    const description = a.stdout.split('\nDESCRIPTION\n')[1].split('\nEXAMPLES\n')[0].split('\n');
+    for (const line of description) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(description.find((l) => l.startsWith('    --run'))).toBeDefined();
+    expect(description[description.findIndex((l) => l.startsWith('    --run')) + 1]).toMatch(/^ {27}ARCP_URL and ARCP_HTTP_URL/);
     expect(a.stdout).not.toMatch(/\[default: \]/);
     expect(b.stdout).toBe(a.stdout);
     expect(c.stdout).toBe(a.stdout);
@@ -53,6 +57,12 @@ describe('help, typos and usage errors, the way oclif users expect', () => {
     expect(colourOn({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
     expect(colourOn({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
     expect(colourOn({ isTTY: false }, {})).toBe(false);
+  });
+
+  it('help prose is re-flowed and laid out: paragraphs joined, rows hung under their second column (unit)', () => {
+    const src = 'One line of prose\nwrapped by hand.\n  --flag VALUE   what it does, wrapped\n                 by hand under its column\n  code line kept\n\nNext paragraph.';
+    expect(reflow(src)).toBe('One line of prose wrapped by hand.\n  --flag VALUE   what it does, wrapped by hand under its column\n  code line kept\n\nNext paragraph.');
+    expect(layout('  --flag VALUE   what it does, wrapped by hand under its column', 40)).toBe('  --flag VALUE   what it does, wrapped\n                 by hand under its\n                 column');
   });
 
   it('renders parse errors by their shape (unit)', () => {

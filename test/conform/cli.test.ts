@@ -124,7 +124,7 @@ describe('arcp conform (CLI)', () => {
     const show = await arcp(['tape', 'show', `${file('secret-tapes')}/agents.unknown.tape`, '--json']);
     expect(r.exitCode).toBe(0);
     const head = JSON.parse(show.stdout.split('\n')[0]);
-    expect(head.meta.command_line.join(' ')).toMatch(/--token=\[redacted\]/);
+    expect(head.meta.command_line.join(' ')).toMatch(/--token=\[arcp-redacted\]/);
     expect(show.stdout).not.toMatch(/"tok"/);
   });
 });

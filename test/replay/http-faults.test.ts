@@ -36,7 +36,7 @@ afterAll(() => up.close());
 describe('HTTP faults aimed at an exchange (an agent\'s retry logic, offline)', () => {
   it('status@openai:1=429: the OpenAI SDK waits retry-after and retries; the retry gets the recorded answer', async () => {
     const before = up.requests.length;
-    const r = await serveReplay({ tape: path, http: { faults: [parseHttpFault('status@openai:1=429')] } });
+    const r = await serveReplay({ tape: path, http: { faults: [parseHttpFault('status@openai:1=429')], keepServing: true } });
     const sdk = new OpenAI({ baseURL: `${r.addresses.http}/openai`, apiKey: 'sk-test', maxRetries: 2 });
     const t0 = performance.now();
     const got = await sdk.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
