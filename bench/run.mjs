@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, ratios against baselines measured in this same invocation.
+import { conformBench } from './conform.mjs';
 import { ingest } from './ingest.mjs';
 import { recordBench, stopAll } from './record.mjs';
 import { replayBench } from './replay.mjs';
 
 const only = process.argv[2];
-const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
+const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
 const rows = [];
 try {
   if (!only || only === 'record' || only === 'record-http') rows.push(...(await recordBench({ httpOnly: only === 'record-http' })));
@@ -17,6 +18,7 @@ try {
     }
     rows.push({ name: `Tape ingest, ${r.frames / 1000}k frames, 30 % duplicate bodies`, unit: 'frames/s', record: r.perSec, target: '≥ 150,000 frames/s', ok: r.perSec >= 150_000 });
   }
+  if (!only || only === 'conform') rows.push(...(await conformBench()));
 } finally {
   await stopAll();
 }

@@ -98,3 +98,14 @@ describe('the checks', () => {
     expect(tape).toContain('wire/forms/draft');
   });
 });
+
+describe('docs/conformance.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/conformance.md'), 'utf8');
+  it('gives every scenario’s driver steps word for word, and names every client check', () => {
+    for (const s of SCENARIOS) {
+      expect(doc, s.name).toContain(`**${s.name}**`);
+      for (const step of s.driver) expect(doc, `${s.name}: ${step}`).toContain(step);
+    }
+    for (const c of listChecks('client')) expect(doc, c.id).toContain(c.id);
+  });
+});

@@ -84,7 +84,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'ack',
     driver: ['Connect and send session.hello offering `ack` if your client acknowledges events.', 'Submit agent `flood` with input {"count": 200}.', 'Process its events as your client does (acknowledging them if it does).', 'After its job.result, close the session and exit 0.'],
-    runtime: 'Runs `flood`: 200 metric events over about half a second, then job.result {emitted: 200}. Judges every session.ack: never beyond what was delivered, never going back, not more often than every 50 ms.',
+    runtime: 'Runs `flood`: 200 metric events over about half a second, then job.result {emitted: 200}. Judges every session.ack: never beyond what was delivered, never going back, no more acks than events and, on average, at least 100 ms apart.',
     async play(x, ms) {
       await x.hello();
       const sub = await x.next('job.submit', ms);
