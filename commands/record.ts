@@ -60,7 +60,8 @@ error; with a wrapped runtime, the runtime's exit code.`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Record);
+    const { argv, flags } = await this.parse(Record);
+    this.rejectExtraArgs(argv as string[], 0);
     const command = this.commandAfterDashes();
     // With a wrapped runtime, stdout carries the protocol: everything of ours goes to stderr.
     const out = command.length ? process.stderr : process.stdout;

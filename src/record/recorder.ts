@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules, pointerTokens } from '../tape/redact.js';
@@ -97,12 +97,12 @@ export async function record(o: RecordOptions): Promise<Recording> {
   let stdio: StdioChannel | undefined;
   try {
     if (o.http) {
-      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning });
+      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.http!.host, port: o.http!.port, flag: '--http-port' })));
       channels.push(c);
       addresses.http = c.address;
     }
     if (o.ws) {
-      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning });
+      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.ws!.host, port: o.ws!.port })));
       channels.push(c);
       addresses.ws = c.address;
     }
@@ -115,7 +115,9 @@ export async function record(o: RecordOptions): Promise<Recording> {
   } catch (e) {
     await Promise.all(channels.map((c) => c.close()));
     await writer.close().catch(() => undefined);
-    throw listenError(e);
+    // Nothing was recorded: the tape this start created goes with it.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(tape + suffix, { force: true });
+    throw e;
   }
   let stopping: Promise<RecordSummary> | undefined;
   return {
@@ -136,10 +138,4 @@ export async function record(o: RecordOptions): Promise<Recording> {
 function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
   if (routes.length !== 1) return {};
   return { [LLM_URL_ENV]: routes[0].prefix === '/' ? http : http + routes[0].prefix };
-}
-
-function listenError(e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') return new ToolError('E_USAGE', `cannot listen: ${err.message}`, 'pick another --port / --http-port, or 0 for any free port');
-  return e;
 }

@@ -11,7 +11,7 @@ import { ClockShift, describeShift } from './clock-shift.js';
 import { compareFrames } from './compare.js';
 import { DriveConn } from './drive-conn.js';
 import { Echoes } from './echo.js';
-import { closeAsRecorded, closeOf, isClose, isMessage, parsed, sleep, typeOf } from './frames.js';
+import { closeAsRecorded, closeOf, isClose, isMessage, isRecorderClose, parsed, sleep, typeOf } from './frames.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { clip, type Divergence, type ReplayReport } from './report.js';
@@ -155,7 +155,7 @@ class DriveRun {
       await this.open(c);
       return;
     }
-    if (f.dir === 'meta' && !isTerminate(f) && !isExit(c, f)) {
+    if (f.dir === 'meta' && !isTerminate(f) && !isExit(c, f) && !isRecorderClose(f)) {
       this.script.next();
       return;
     }

@@ -1,4 +1,4 @@
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { DEFAULT_LLM, type LlmSettings } from './agents/assistant.js';
 import { referenceAgents } from './agents/index.js';
 import { DIALECT_NAMES } from '../llm/dialects.js';
@@ -75,14 +75,20 @@ export async function serve(o: ServeOptions): Promise<Serving> {
   const runtime = buildRuntime(o);
   if (o.stdio) {
     const t = runtime.serveStdio(process.stdin, process.stdout);
-    return { runtime, close: async () => { t.close(); await runtime.close(); } };
+    return {
+      runtime,
+      close: async () => {
+        t.close();
+        await runtime.close();
+        // An open stdin keeps the process alive after a stop signal: let it go.
+        process.stdin.destroy();
+      },
+    };
   }
   try {
     const l = await runtime.listen(o.host ?? '127.0.0.1', o.port ?? 0);
     return { runtime, url: l.url, close: () => runtime.close() };
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new ToolError('E_USAGE', `port ${o.port} is already in use`, 'pick another --port, or 0 for any free port');
-    throw e;
+    throw bindError(e, { host: o.host, port: o.port });
   }
 }

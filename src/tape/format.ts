@@ -70,7 +70,13 @@ export const RequestHead = z.object({ method: z.string(), path: z.string(), head
 export type RequestHead = z.infer<typeof RequestHead>;
 export const ResponseHead = z.object({ status: z.number().int(), headers: HeaderPairs });
 export type ResponseHead = z.infer<typeof ResponseHead>;
-export const TransportEvent = z.looseObject({ code: z.number().optional(), reason: z.string().optional(), error: z.string().optional() });
+export const TransportEvent = z.looseObject({
+  code: z.number().optional(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  /** HTTP: what the client got when the response did not complete, `reset` or `gone` (docs/tape-format.md); other values are kept, not acted on. */
+  client: z.string().optional(),
+});
 export type TransportEvent = z.infer<typeof TransportEvent>;
 
 export const FrameRow = z.object({
@@ -181,6 +187,8 @@ export const TapeGap = z.object({
   to_wall_ms: z.number().int(),
   channels: z.array(z.number().int().positive()),
   reason: z.string(),
+  /** Body rows that were gathering chunks across batches when the gap began: they lack its chunks. */
+  cut_rows: z.array(z.number().int().positive()).optional(),
 });
 export type TapeGap = z.infer<typeof TapeGap>;
 
