@@ -612,6 +612,7 @@ export class StrangerRuntime {
       get jobId() {
         return job.id;
       },
+      traceId: job.traceId,
       agent: rt.agentRef(job),
       version,
       lease: job.lease,
