@@ -613,6 +613,8 @@ export class StrangerRuntime {
         return job.id;
       },
       traceId: job.traceId,
+      // A stranger yields a turn now and then; it does not pace by its peers' buffers.
+      pace: () => new Promise<void>((r) => setImmediate(r)),
       agent: rt.agentRef(job),
       version,
       lease: job.lease,
