@@ -1,0 +1,57 @@
+import { at, json, type RecordBuilder, type Timed } from './build.js';
+import type { Job, Ledger } from './ledger.js';
+import { shownSecret } from './secrets.js';
+import type { Msg } from './walk.js';
+
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+export const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** What every record derived from ARCP frames needs: the tape's fingerprint, its short form for ids, and the ledger. */
+export interface Context {
+  fingerprint: string;
+  ledger: Ledger;
+  sealed: boolean;
+}
+
+export const recordId = (c: Context, ...key: string[]) => `${c.fingerprint.slice(4, 20)}:${key.join(':')}`;
+export const agentOf = (job: Job) => str(job.known.payload.agent) ?? job.submit?.agent ?? '?';
+export const noOutcome = (c: Context, what: string, last: Timed) => ({
+  name: 'NoOutcome',
+  message: `the tape holds no outcome of ${what}; last seen at seq ${last.seq}${c.sealed ? '' : ' (the tape is unsealed: its recording did not finish)'}`,
+});
+
+/** Session, principal and client of a session, as the wire names them. */
+export function sessionAttrs(b: RecordBuilder, c: Context, sessionId: string, fallback: Msg): void {
+  const s = c.ledger.session(sessionId);
+  if (!sessionId.startsWith('channel ')) b.attr('arcp.session_id', sessionId, s?.welcome ? at(s.welcome, '/session_id') : at(fallback, '/session_id'));
+  const hello = s?.hello;
+  const auth = obj(hello?.payload.auth);
+  const token = str(auth.token);
+  if (hello && token) b.attr('arcp.principal', `${str(auth.scheme) ?? 'bearer'} ${shownSecret(token)}`, at(hello, '/payload/auth'));
+  const client = obj(hello?.payload.client);
+  if (hello && str(client.name)) b.attr('arcp.client', `${client.name}${str(client.version) ? `@${client.version}` : ''}`, at(hello, '/payload/client'));
+}
+
+/** What bounded an action of a job: the job, its trace, session, principal, lease and budget. */
+export function jobAttrs(b: RecordBuilder, c: Context, job: Job): void {
+  const k = job.known;
+  b.attr('arcp.job_id', job.id, at(k, k.env.job_id !== undefined ? '/job_id' : '/payload/job_id'));
+  b.attr('arcp.agent', agentOf(job), at(k, '/payload/agent'));
+  const trace = str(k.payload.trace_id) ?? str(k.env.trace_id);
+  b.attr('arcp.trace_id', trace, at(k, k.payload.trace_id !== undefined ? '/payload/trace_id' : '/trace_id'));
+  sessionAttrs(b, c, job.session, k);
+  if (k.payload.lease !== undefined) b.attr('arcp.lease', json(k.payload.lease), at(k, '/payload/lease'));
+  if (k.payload.lease_constraints !== undefined) b.attr('arcp.lease_constraints', json(k.payload.lease_constraints), at(k, '/payload/lease_constraints'));
+  for (const [cur, v] of Object.entries(obj(k.payload.budget))) if (typeof v === 'number') b.attr(`arcp.budget.${cur}`, v, at(k, `/payload/budget/${cur}`));
+  if (job.parent) b.attr('arcp.parent_job_id', job.parent.id, at(k, '/payload/parent_job_id'));
+}
+
+export function remainingAttrs(b: RecordBuilder, remaining: Map<string, Msg>): void {
+  for (const [cur, m] of remaining) {
+    const v = obj(m.payload.body).value;
+    if (typeof v === 'number') b.attr(`arcp.budget_remaining.${cur}`, v, at(m, '/payload/body/value'));
+  }
+}
+
+/** The v1.0-form and other notes of the frames an action came from, once each. */
+export const notes = (...ms: (Msg | undefined)[]) => [...new Set(ms.flatMap((m) => m?.notes ?? []))].join('; ') || undefined;
