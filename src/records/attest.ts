@@ -81,8 +81,8 @@ function attestedMeta(m: TapeMeta): z.infer<typeof AttestedMeta> {
   };
 }
 
-/** What the tape is now: fingerprint (its frames, every blob hash-checked on the way), exact bytes, meta. */
-function tapeFacts(tape: string): { tape: Statement['tape']; meta: Statement['meta']; live?: number } {
+/** What the tape's frames and meta say now (every blob hash-checked on the way). */
+function tapeContent(tape: string): { fingerprint: string; frames: number; meta: Statement['meta']; live?: number } {
   const r = TapeReader.open(tape);
   let meta: Statement['meta'];
   let live: number | undefined;
@@ -93,10 +93,13 @@ function tapeFacts(tape: string): { tape: Statement['tape']; meta: Statement['me
     r.close();
   }
   const walked = walkTape(tape, { message: () => undefined, exchange: () => undefined });
+  return { fingerprint: walked.fingerprint, frames: walked.frames, meta, live };
+}
+
+/** The tape file's exact bytes (and its write-ahead log's, when one is left beside it). */
+function tapeBytes(tape: string): Pick<Statement['tape'], 'file' | 'wal'> {
   const wal = `${tape}-wal`;
-  const facts: Statement['tape'] = { fingerprint: walked.fingerprint, frames: walked.frames, file: fileDigest(tape) };
-  if (existsSync(wal) && statSync(wal).size > 0) facts.wal = fileDigest(wal);
-  return { tape: facts, meta, live };
+  return { file: fileDigest(tape), ...(existsSync(wal) && statSync(wal).size > 0 ? { wal: fileDigest(wal) } : {}) };
 }
 
 export interface AttestOptions {
@@ -118,8 +121,8 @@ export function attestTape(o: AttestOptions): { path: string; attestation: Attes
   const key = loadPrivateKey(o.key);
   const out = o.out ?? `${o.tape}.attestation.json`;
   if (!o.force && existsSync(out)) throw new ToolError('E_USAGE', `${out} exists`, 'pass --force to replace it, or name another --out');
-  const facts = tapeFacts(o.tape);
-  if (facts.live) throw new ToolError('E_INPUT', `${o.tape} is being recorded (PID ${facts.live})`, 'attest it once the recording has stopped and sealed it');
+  const content = tapeContent(o.tape);
+  if (content.live) throw new ToolError('E_INPUT', `${o.tape} is being recorded (PID ${content.live})`, 'attest it once the recording has stopped and sealed it');
   let records: Statement['records'] = null;
   if (o.records) {
     const check = verifyRecords(o.records, o.tape);
@@ -128,7 +131,7 @@ export function attestTape(o: AttestOptions): { path: string; attestation: Attes
     records = { file: basename(o.records), sha256: createHash('sha256').update(loaded.bytes).digest('hex'), bytes: loaded.bytes.length, count: loaded.doc!.records.length };
   }
   const pub = keyId(createPublicKey(key));
-  const statement: Statement = { tape: facts.tape, meta: facts.meta, records, attestedAt: new Date().toISOString(), attestedBy: `arcp ${TOOL_VERSION}`, keyId: pub };
+  const statement: Statement = { tape: { fingerprint: content.fingerprint, frames: content.frames, ...tapeBytes(o.tape) }, meta: content.meta, records, attestedAt: new Date().toISOString(), attestedBy: `arcp ${TOOL_VERSION}`, keyId: pub };
   const attestation: Attestation = {
     schema: ATTESTATION_SCHEMA,
     statement,
@@ -188,21 +191,23 @@ export function verifyAttestation(o: VerifyAttestationOptions): AttestationCheck
   const given = keyId(pub);
   if (a.signature.keyId !== given || s.keyId !== given) out.problems.push(`signed with key ${a.signature.keyId}, not with the given public key (${given})`);
   else if (!verify(null, Buffer.from(canonicalJson(s)), pub, Buffer.from(a.signature.value, 'base64'))) out.problems.push('the signature does not match the statement: the attestation was changed after it was signed');
-  let facts: ReturnType<typeof tapeFacts> | undefined;
+  if (!existsSync(o.tape)) throw new ToolError('E_INPUT', `no tape at ${o.tape}`, 'check the path');
+  // The bytes first, as they are: a change that leaves the file unreadable is still named.
+  const bytes = tapeBytes(o.tape);
+  if (bytes.file.sha256 !== s.tape.file.sha256) out.problems.push(`the tape file changed since it was attested: its sha256 is ${short(bytes.file.sha256)} (${bytes.file.bytes} bytes), attested ${short(s.tape.file.sha256)} (${s.tape.file.bytes} bytes)`);
+  if ((bytes.wal?.sha256 ?? null) !== (s.tape.wal?.sha256 ?? null)) out.problems.push(`the tape's write-ahead log (-wal) ${bytes.wal ? (s.tape.wal ? 'changed' : 'appeared') : 'is gone'} since it was attested`);
+  let content: ReturnType<typeof tapeContent> | undefined;
   try {
-    facts = tapeFacts(o.tape);
+    content = tapeContent(o.tape);
   } catch (e) {
-    if (!(e instanceof ToolError) || e.code !== 'E_TAPE_CORRUPT') throw e;
-    out.problems.push(`the tape is not as recorded: ${e.message}`);
+    if (!(e instanceof ToolError)) throw e;
+    out.problems.push(`the tape no longer reads as recorded: ${e.message}`);
   }
-  if (facts) {
-    const t = facts.tape;
-    if (t.file.sha256 !== s.tape.file.sha256) out.problems.push(`the tape file changed since it was attested: its sha256 is ${short(t.file.sha256)} (${t.file.bytes} bytes), attested ${short(s.tape.file.sha256)} (${s.tape.file.bytes} bytes)`);
-    if (t.fingerprint !== s.tape.fingerprint) out.problems.push(`the tape's frames changed: fingerprint ${t.fingerprint}, attested ${s.tape.fingerprint}`);
-    else if (t.file.sha256 !== s.tape.file.sha256) out.problems.push('its frames are as attested (same fingerprint): what changed is elsewhere in the file');
-    if (t.frames !== s.tape.frames) out.problems.push(`the tape holds ${t.frames} frames, attested ${s.tape.frames}`);
-    if ((t.wal?.sha256 ?? null) !== (s.tape.wal?.sha256 ?? null)) out.problems.push(`the tape's write-ahead log (-wal) ${t.wal ? (s.tape.wal ? 'changed' : 'appeared') : 'is gone'} since it was attested`);
-    for (const d of jsonDifferences(s.meta, facts.meta)) out.problems.push(`the tape's meta ${d.pointer.slice(1).replace(/\//g, '.')} is ${JSON.stringify(d.actual) ?? 'absent'}, attested ${JSON.stringify(d.expected) ?? 'absent'}`);
+  if (content) {
+    if (content.fingerprint !== s.tape.fingerprint) out.problems.push(`the tape's frames changed: fingerprint ${content.fingerprint}, attested ${s.tape.fingerprint}`);
+    else if (bytes.file.sha256 !== s.tape.file.sha256) out.problems.push('its frames are as attested (same fingerprint): what changed is elsewhere in the file');
+    if (content.frames !== s.tape.frames) out.problems.push(`the tape holds ${content.frames} frames, attested ${s.tape.frames}`);
+    for (const d of jsonDifferences(s.meta, content.meta)) out.problems.push(`the tape's meta ${d.pointer.slice(1).replace(/\//g, '.')} is ${JSON.stringify(d.actual) ?? 'absent'}, attested ${JSON.stringify(d.expected) ?? 'absent'}`);
   }
   checkRecords(o, s, out);
   out.ok = out.problems.length === 0;

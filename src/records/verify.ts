@@ -81,18 +81,31 @@ export function verifyRecords(file: string, tape: string): RecordsVerification {
   }
   out.fingerprint = derived.tape.fingerprint;
   for (const d of jsonDifferences(derived.tape, json.tape)) out.differences.push(`the tape's ${d.pointer.slice(1) || 'description'} is ${shown(d.actual)} in the records, ${shown(d.expected)} from the tape`);
+  // Records are paired by what they are (kind and key), not by the tape's fingerprint in their
+  // id: a tape that changed is named once above, and each record's own difference below.
+  const fileFp = String((json.tape as { fingerprint?: unknown } | undefined)?.fingerprint ?? '');
   const idOf = (r: unknown) => String((r as { event?: { id?: unknown } })?.event?.id ?? '?');
-  const inFile = new Map(fileRecords.map((r) => [idOf(r), r]));
-  const fromTape = new Map(derived.records.map((r) => [r.event.id, r]));
-  for (const [id, r] of fromTape) {
-    const f = inFile.get(id);
+  const keyOf = (id: string) => id.slice(id.indexOf(':') + 1);
+  const inFile = new Map(fileRecords.map((r) => [keyOf(idOf(r)), r]));
+  const fromTape = new Map(derived.records.map((r) => [keyOf(r.event.id), r]));
+  for (const r of fileRecords) {
+    const id = idOf(r);
+    const cites = (r as { evidence?: { tape?: unknown } }).evidence?.tape;
+    if (cites !== fileFp || !fileFp.startsWith(`fp1:${id.split(':')[0]}`)) out.differences.push(`record ${id} names another tape than the records do (${shown(cites)}, the records ${shown(fileFp)})`);
+  }
+  const comparable = (r: unknown) => {
+    const x = r as { event?: Record<string, unknown>; evidence?: Record<string, unknown> };
+    return { ...x, event: { ...x.event, id: keyOf(idOf(r)) }, evidence: { ...x.evidence, tape: undefined } };
+  };
+  for (const [key, r] of fromTape) {
+    const f = inFile.get(key);
     if (!f) {
-      out.differences.push(`record ${id} (${r.kind} ${r.event.action}) is missing from the records`);
+      out.differences.push(`record ${r.event.id} (${r.kind} ${r.event.action}) is missing from the records`);
       continue;
     }
-    for (const d of jsonDifferences(r, f)) out.differences.push(`record ${id}: ${d.pointer} is ${shown(d.actual)} in the records, ${shown(d.expected)} from the tape`);
+    for (const d of jsonDifferences(comparable(r), comparable(f))) out.differences.push(`record ${idOf(f)}: ${d.pointer} is ${shown(d.actual)} in the records, ${shown(d.expected)} from the tape`);
   }
-  for (const id of inFile.keys()) if (!fromTape.has(id)) out.differences.push(`record ${id} is in the records but the tape gives no such record`);
+  for (const [key, f] of inFile) if (!fromTape.has(key)) out.differences.push(`record ${idOf(f)} is in the records but the tape gives no such record`);
   if (!out.differences.length) {
     const order = fileRecords.map(idOf);
     if (order.some((id, i) => id !== derived.records[i].event.id)) out.differences.push('the records are in a different order than the tape gives them');
