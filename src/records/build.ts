@@ -1,4 +1,5 @@
 import type { ArcpRecord, Attributes, ExecutionError, ExecutionEvent, FrameRef, RecordKind } from './schema.js';
+import { atPointer } from './json-value.js';
 import { refOf, type Msg } from './walk.js';
 
 type Value = string | number | boolean | null;
@@ -6,8 +7,17 @@ type At = FrameRef | undefined;
 /** A frame with its wall-clock time: where an action starts or ends. */
 export type Timed = { seq: number; sha256: string; wall: number };
 
-/** A frame ref at a pointer of a message: what a field of a record cites. */
-export const at = (m: Msg | undefined, pointer?: string): At => (m ? refOf(m, pointer) : undefined);
+/**
+ * A frame ref at a pointer of a message: what a field of a record cites. A pointer the frame
+ * does not hold (an optional field left out) cites the nearest part it does hold, so evidence
+ * never points at nothing.
+ */
+export function at(m: Msg | undefined, pointer?: string): At {
+  if (!m) return undefined;
+  let p = pointer;
+  while (p && !atPointer(m.env, p).found) p = p.slice(0, p.lastIndexOf('/'));
+  return refOf(m, p || undefined);
+}
 
 /**
  * Assembles one record and its evidence side by side: every field set here names the frames

@@ -11,13 +11,23 @@ export const RECORDS_SCHEMA = 'arcp.records/1';
 
 export const Json: z.ZodType<unknown> = z.json();
 
-/** IntentProof `ExecutionError`: `name` and `message`, an optional machine-readable `code`. */
-export const ExecutionError = z.strictObject({
+/** IntentProof `ExecutionError`: `name` and `message`, an optional machine-readable `code` (records never carry a stack or a cause). */
+export interface ExecutionError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string | null;
+  cause?: ExecutionError;
+}
+export const ExecutionError: z.ZodType<ExecutionError> = z.strictObject({
   name: z.string().min(1),
   message: z.string(),
   code: z.string().optional(),
+  stack: z.string().nullable().optional(),
+  get cause() {
+    return ExecutionError.optional();
+  },
 });
-export type ExecutionError = z.infer<typeof ExecutionError>;
 
 /** Attribute keys as IntentProof allows them; values are primitives only. */
 export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.:-]{1,256}$/;
