@@ -1,5 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { describeFailure } from '../src/render/failure.js';
+import { usageLine } from '../src/render/usage.js';
+import { ToolError } from '../src/errors.js';
 
 /** Shared flags and error handling; not a command (oclif skips `_*` files, see package.json). */
 export abstract class ArcpCommand extends Command {
@@ -10,12 +12,19 @@ export abstract class ArcpCommand extends Command {
   /** Every failure becomes one line on stderr and a documented exit code; no stack traces. */
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     if (err.constructor?.name === 'ExitError') throw err; // this.exit() inside run()
-    // oclif's own errors (unknown flag, bad value, missing flag) carry `oclif`; they are usage errors.
-    const f = err.oclif
-      ? { line: `arcp: ${err.message.replace(/\s*\n\s*/g, ' ').replace(/See more help with --help$/, '').trim()} (see --help)`, exitCode: err.oclif.exit ?? 2 }
-      : describeFailure(err);
+    // oclif's own errors (unknown flag, bad value, missing argument) carry `oclif`; they are usage errors.
+    const f = err.oclif ? { line: usageLine(err, this.id?.split(':').join(' ') ?? ''), exitCode: 2 } : describeFailure(err);
     process.stderr.write(f.line + '\n');
     this.exit(f.exitCode);
+  }
+
+  /**
+   * Refuses positionals nobody asked for (`arcp replay a.tape b.tape` used a.tape silently):
+   * commands that take a command after `--` parse loosely, so the extra words land in `argv`.
+   */
+  protected rejectExtraArgs(argv: string[], takes: number): void {
+    const extra = argv.slice(takes, argv.length - this.commandAfterDashes().length);
+    if (extra.length) throw new ToolError('E_USAGE', `unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.join(' ')}`, `see arcp ${this.id?.split(':').join(' ')} --help; a command to run goes after --`);
   }
 
   /** The words after `--`, from the raw argv: oclif re-sorts args after `--` when a word repeats one before it. */

@@ -13,10 +13,11 @@ export default class Record extends ArcpCommand {
   --upstream ws://…      WebSocket proxy; clients connect to the printed ARCP_URL
   --http PREFIX=URL      HTTP reverse proxy for LLM/tool calls (SSE streams through); ARCP_HTTP_URL
   -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
-A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL.
   --run "shell line"     the program to record is the client: it runs with ARCP_URL and
                          ARCP_HTTP_URL (and OPENAI_BASE_URL / ANTHROPIC_BASE_URL when a route
                          prefix names the API) set; recording stops when it exits, with its code
+A wrapped runtime finds the HTTP recorder in $ARCP_RECORD_HTTP_URL, and with one --http route
+its URL (route included) in $ARCP_LLM_URL, which \`arcp serve\` reads for its assistant agent.
 Secrets (bearer tokens, credentials[].value, Authorization/API-key/cookie headers,
 credential query parameters such as ?api_key= and ?access_token= in HTTP and WebSocket URLs,
 inside compressed bodies too) are redacted before they reach disk unless --no-redact. The
@@ -59,7 +60,8 @@ error; with a wrapped runtime, the runtime's exit code.`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Record);
+    const { argv, flags } = await this.parse(Record);
+    this.rejectExtraArgs(argv as string[], 0);
     const command = this.commandAfterDashes();
     // With a wrapped runtime, stdout carries the protocol: everything of ours goes to stderr.
     const out = command.length ? process.stderr : process.stdout;

@@ -32,7 +32,16 @@ identifiers, timestamps, nonces, redaction placeholders) and --volatile pointers
 one side generates are mapped and substituted consistently; the report lists them. Heartbeats
 and acks are matched loosely (answered live when they fall elsewhere).
 
-Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 divergence, 2 usage or input error.`;
+Every frame's bytes are checked against their sha256 as they are read: a tape changed after
+recording ends the run (exit 2) rather than serve what it does not hold. A tape with gaps
+(frames its recorder could not write) says so in the report.
+
+With --json, serving prints {"ws","http"} (where clients connect) as its first line and the
+report as its last.
+
+Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 divergence, or a run
+that ended before the recording did (Ctrl-C, no client within --connect-timeout), 2 usage or
+input error (a damaged or altered tape included).`;
   static override strict = false;
   static override args = {
     tape: Args.string({ description: 'tape to replay', required: true, ignoreStdin: true }),
@@ -63,6 +72,7 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
     speed: Flags.string({ description: 'with --pace recorded, play N times faster', default: '1' }),
     fault: Flags.string({ description: 'drop@SEQ, delay@SEQ=MS or duplicate@SEQ (repeatable; as the runtime)', multiple: true, default: [] }),
     timeout: Flags.integer({ description: 'seconds to wait for the live side\'s next frame', default: 10, min: 1 }),
+    'connect-timeout': Flags.integer({ description: 'as the runtime: seconds to wait for a client to open each recorded connection (the first included)', default: 60, min: 1 }),
     'http-mode': Flags.string({ description: 'what an HTTP request the tape does not answer gets', options: [...HTTP_MODES], default: 'replay' }),
     'http-reuse': Flags.boolean({ description: 'a recorded HTTP exchange may answer again once used' }),
     'all-played': Flags.boolean({ description: 'a recorded HTTP exchange never requested is a divergence' }),
@@ -72,7 +82,8 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Replay);
+    const { args, argv, flags } = await this.parse(Replay);
+    this.rejectExtraArgs(argv as string[], 1);
     const command = this.commandAfterDashes();
     const out = flags.stdio ? process.stderr : process.stdout;
     const progress = { frames: 0, total: 0 };
@@ -97,10 +108,12 @@ Exit codes: 0 clean (prints a replay fingerprint equal to the tape's), 1 diverge
         speed: flags.speed,
         faults: flags.fault,
         timeoutSec: flags.timeout,
+        connectTimeoutSec: flags['connect-timeout'],
         progress,
       },
       (addresses) => {
-        if (flags.json) return;
+        // --json: where clients connect, as the first line (the report is the last).
+        if (flags.json) return out.write(JSON.stringify(addresses) + '\n');
         if (addresses.ws) out.write(`ARCP_URL=${addresses.ws}\n`);
         if (addresses.http) out.write(`ARCP_HTTP_URL=${addresses.http}\n`);
       },

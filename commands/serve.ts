@@ -8,6 +8,9 @@ export default class Serve extends ArcpCommand {
   static override description = `Listens on loopback WebSocket (or speaks NDJSON on stdio) and hosts every agent of the
 conformance profile. Prints ARCP_URL=ws://... on stdout when ready; runs until SIGINT/SIGTERM.
 Without --token, a random token for principal "dev" is generated and printed as ARCP_TOKEN=...
+The "assistant" agent runs a tool-using loop against an LLM API at --llm-url ($ARCP_LLM_URL):
+OpenAI-compatible chat completions (or Anthropic Messages with --llm-api anthropic), streamed.
+Its requests carry the job's W3C traceparent and an arcp-job-id header.
 
 Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
   static override examples = [
@@ -15,6 +18,8 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
     '<%= config.bin %> serve --token a=alice --token b=bob --observe auditor=alice',
     '<%= config.bin %> serve --stdio --token tok=alice',
     '<%= config.bin %> serve --heartbeat-interval 1 --resume-window 5 --back-pressure-lag 50',
+    '<%= config.bin %> serve --token tok=alice --llm-url http://127.0.0.1:8080/v1   # e.g. the URL `arcp llm serve` prints',
+    'ARCP_LLM_URL=https://api.anthropic.com/v1 <%= config.bin %> serve --llm-api anthropic --llm-model claude-sonnet-4-5 --llm-key "$ANTHROPIC_API_KEY"',
   ];
   static override flags = {
     host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
@@ -27,6 +32,10 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
     'back-pressure-lag': Flags.integer({ description: 'unacknowledged events before a back_pressure status', default: 100, min: 1 }),
     'max-frame-bytes': Flags.integer({ description: 'largest frame accepted', default: 4 * 1024 * 1024, min: 1024 }),
     'credentials-endpoint': Flags.string({ description: 'endpoint put in provisioned credentials', default: 'http://127.0.0.1:8787/v1' }),
+    'llm-url': Flags.string({ description: 'base URL of the LLM API the assistant agent calls', env: 'ARCP_LLM_URL' }),
+    'llm-api': Flags.string({ description: 'the API it speaks', options: ['openai', 'anthropic'], default: 'openai' }),
+    'llm-model': Flags.string({ description: 'model the assistant asks for (input.model overrides)', default: 'gpt-4o-mini' }),
+    'llm-key': Flags.string({ description: 'API key sent to the LLM (Authorization: Bearer, or x-api-key for anthropic)', env: 'ARCP_LLM_API_KEY' }),
     verbose: Flags.boolean({ char: 'v', description: 'log connections, sessions and jobs on stderr' }),
   };
 
@@ -49,6 +58,7 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
       backPressureLag: flags['back-pressure-lag'],
       maxFrameBytes: flags['max-frame-bytes'],
       credentialsEndpoint: flags['credentials-endpoint'],
+      llm: { url: flags['llm-url'], api: flags['llm-api'] as 'openai' | 'anthropic', model: flags['llm-model'], key: flags['llm-key'] },
       log: flags.verbose ? (l) => process.stderr.write(`arcp serve: ${l}\n`) : undefined,
     });
     if (s.url) {

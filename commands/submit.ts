@@ -11,7 +11,12 @@ export default class Submit extends ArcpCommand {
   static override description = `Opens a session, submits a job, prints every job message as it arrives (NDJSON with --json),
 and closes the session when the job ends. Use "-- <command>" to spawn a runtime speaking stdio.
 
-Exit codes: 0 job.result, 1 job.error, 2 usage or connection error.`;
+A connection lost mid-job is resumed (§6.3: the same session, every event after the last one
+seen) when the runtime is on WebSocket and has accepted the job; if that fails, or the
+runtime was on stdio, one line says what was lost.
+
+Exit codes: 0 job.result, 1 job.error, 2 usage or connection error (a lost connection that
+could not be resumed included).`;
   static override strict = false;
   static override args = { command: Args.string({ description: 'runtime command after --, for stdio', required: false, ignoreStdin: true }) };
   static override examples = [
@@ -32,7 +37,8 @@ Exit codes: 0 job.result, 1 job.error, 2 usage or connection error.`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Submit);
+    const { argv, flags } = await this.parse(Submit);
+    this.rejectExtraArgs(argv as string[], 0);
     const command = this.commandAfterDashes();
     const c = styleFor(process.stdout);
     const outcome = await submitJob(

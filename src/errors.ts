@@ -30,3 +30,27 @@ export function parseJsonFlag(flag: string, text: string): unknown {
     throw new ToolError('E_INPUT', `--${flag} is not valid JSON: ${(e as Error).message}`, `quote it for the shell, e.g. --${flag} '{"key":"value"}'`);
   }
 }
+
+/**
+ * A listen that failed (`serve`, `record`, `replay --listen`), as one line: which address, why,
+ * and which flag to change. Anything else is returned as it came.
+ */
+export function bindError(e: unknown, at: { host?: string; port?: number; flag?: string }): unknown {
+  const err = e as NodeJS.ErrnoException & { hostname?: string };
+  const host = at.host ?? '127.0.0.1';
+  const where = `${host.includes(':') ? `[${host}]` : host}:${at.port ?? 0}`;
+  const flag = at.flag ?? '--port';
+  switch (err?.code) {
+    case 'EADDRINUSE':
+      return new ToolError('E_USAGE', `cannot listen on ${where}: the port is already in use`, `pick another ${flag}, or 0 for any free port`);
+    case 'EADDRNOTAVAIL':
+      return new ToolError('E_USAGE', `cannot listen on ${where}: ${host} is not an address of this machine`, 'pass --host 127.0.0.1 or another local address');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ToolError('E_USAGE', `cannot listen on ${where}: the host name ${host} does not resolve`, 'pass --host 127.0.0.1 or another local address');
+    case 'EACCES':
+      return new ToolError('E_USAGE', `cannot listen on ${where}: not allowed (ports below 1024 need privileges)`, `pick a ${flag} above 1023, or 0 for any free port`);
+    default:
+      return e;
+  }
+}

@@ -4,6 +4,8 @@ import { showTape } from '../../src/tape/inspect.js';
 import { showBodies, showFrame } from '../../src/tape/payload.js';
 import { textconvLines } from '../../src/tape/textconv.js';
 import { exchangeLines, frameViewLines, showHeaderLines, timelineLine } from '../../src/render/tape.js';
+import { tapeSteps } from '../../src/fork/steps.js';
+import { rowLink, stepLines, stepsJson } from '../../src/render/steps.js';
 import { styleFor } from '../../src/render/style.js';
 import { ArcpCommand } from '../_base.js';
 
@@ -11,8 +13,10 @@ export default class TapeShow extends ArcpCommand {
   static override summary = 'Show a tape: header, channels and a timeline of frames; a frame or HTTP bodies in full';
   static override description = `The timeline lists each frame: seq, time since start, channel, direction (→ client to
 runtime, ← runtime to client, · transport), the ARCP message type and event kind (or the HTTP
-line, SSE events, transport event), size and flags. --json prints NDJSON: a header object,
-then one object per frame.
+line, SSE events, transport event), size and flags. Before it, the steps: each job with its
+events and the HTTP exchanges it caused (linked by the arcp-job-id header or the traceparent
+the request carried), each with the address \`arcp fork --at\` takes. --json prints NDJSON: a
+header object (with jobs and steps), then one object per frame (with its step and job).
 
 --frame N prints one frame's payload: JSON pretty-printed, compressed bodies decoded, SSE as
 its event stream with the text the model streamed. --body prints each HTTP exchange's request
@@ -38,6 +42,7 @@ Exit codes: 0 shown, 2 not a readable tape, or no such frame.`;
     channel: Flags.integer({ char: 'c', description: 'only this channel' }),
     from: Flags.integer({ description: 'start at this seq', min: 1 }),
     limit: Flags.integer({ char: 'n', description: 'at most this many frames', min: 0 }),
+    steps: Flags.boolean({ description: 'list jobs and their step addresses (--no-steps skips reading every frame for them)', default: true, allowNo: true }),
     frame: Flags.integer({ description: "print this frame's payload in full", min: 1, exclusive: ['body', 'textconv'] }),
     body: Flags.boolean({ description: "print HTTP exchanges' request and response bodies", exclusive: ['frame', 'textconv'] }),
     route: Flags.string({ description: 'only HTTP exchanges under this route or path prefix' }),
@@ -70,11 +75,16 @@ Exit codes: 0 shown, 2 not a readable tape, or no such frame.`;
     }
     const view = showTape(args.tape, { channel: flags.channel, fromSeq: flags.from, limit: flags.limit, filter });
     try {
-      if (flags.json) this.emitJson({ path: view.path, meta: view.meta, channels: view.channels });
-      else out.write(showHeaderLines(view, c).join('\n') + '\n');
+      const steps = flags.steps ? tapeSteps(args.tape) : undefined;
+      if (flags.json) this.emitJson({ path: view.path, meta: view.meta, channels: view.channels, ...(steps ? stepsJson(steps) : {}) });
+      else {
+        const head = showHeaderLines(view, c);
+        // The steps go before the timeline's heading (the header's last line).
+        out.write([...head.slice(0, -1), ...(steps ? stepLines(steps, c) : []), head[head.length - 1]].join('\n') + '\n');
+      }
       const channels = new Map(view.channels.map((ch) => [ch.id, ch]));
       for (const row of view.timeline) {
-        if (flags.json) this.emitJson(row);
+        if (flags.json) this.emitJson(steps ? { ...row, ...rowLink(steps, row.seq) } : row);
         else out.write(timelineLine(row, c, channels) + '\n');
       }
     } finally {

@@ -21,6 +21,13 @@ export interface ClientOptions {
   autoPong?: boolean;
   /** Send `session.ack` at most this often (ms) when `ack` is negotiated; 0 disables. */
   autoAckMs?: number;
+  /** Ping when nothing was sent for half the heartbeat interval, when `heartbeat` is negotiated (§6.4). */
+  idlePing?: boolean;
+  /**
+   * Resume (§6.3) when the transport drops, and when event_seq jumps (§8.3: a gap means the
+   * session is broken); frames after a gap are dropped until the resume replays them in order.
+   */
+  autoResume?: boolean;
   requestTimeoutMs?: number;
 }
 
@@ -51,7 +58,12 @@ export class ArcpClient extends EventEmitter {
   private welcomeWaiter?: { resolve: () => void; reject: (e: Error) => void };
   private closedWaiter?: () => void;
   private ackTimer?: NodeJS.Timeout;
+  private pingTimer?: NodeJS.Timeout;
+  private lastSent = 0;
   private ackedSeq = 0;
+  private closing = false;
+  private brokenByGap = false;
+  private resuming?: Promise<void>;
   readonly form: WireForm;
 
   private constructor(
@@ -80,6 +92,7 @@ export class ArcpClient extends EventEmitter {
     if (this.sessionId && type !== 'session.hello' && type !== 'session.resume') env.session_id = this.sessionId;
     Object.assign(env, extra, { payload });
     this.transport.send(JSON.stringify(env));
+    this.lastSent = Date.now();
     return id;
   }
 
@@ -106,9 +119,14 @@ export class ArcpClient extends EventEmitter {
     t.onClose((info) => {
       if (t !== this.transport) return;
       clearInterval(this.ackTimer);
+      clearInterval(this.pingTimer);
       this.welcomeWaiter?.reject(new Error(`transport closed before session.welcome: ${info.error ?? info.reason ?? `code ${info.code}`}`));
       this.closedWaiter?.();
       this.emit('close', info);
+      // A drop (no clean close from the runtime) or our own close for a gap is resumed; a clean close ends the session.
+      const dropped = this.brokenByGap || info.error !== undefined || info.code !== 1000;
+      this.brokenByGap = false;
+      if (this.opts.autoResume && !this.closing && this.machine.is('open') && dropped) this.resumeSoon();
     });
     const welcomed = new Promise<void>((resolve, reject) => (this.welcomeWaiter = { resolve, reject }));
     this.hello(resume);
@@ -121,6 +139,25 @@ export class ArcpClient extends EventEmitter {
     if (this.machine.can('resuming')) this.machine.to('resuming');
     if (!this.transport.closed) this.transport.close(1000, 'resuming');
     await this.open(true);
+  }
+
+  /** One resume at a time, retried a few times while the runtime is unreachable. */
+  private resumeSoon(): void {
+    this.resuming ??= (async () => {
+      for (let attempt = 0; attempt < 5 && !this.closing; attempt++) {
+        try {
+          await this.resume();
+          this.emit('resumed');
+          return;
+        } catch (e) {
+          if (e instanceof ArcpError) {
+            this.emit('resume-failed', e);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        }
+      }
+    })().finally(() => (this.resuming = undefined));
   }
 
   private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
@@ -191,7 +228,10 @@ export class ArcpClient extends EventEmitter {
 
   /** Closes the session: `session.close` and its `session.closed` (draft), or `session.bye` (wire). */
   async close(reason = 'client done'): Promise<void> {
+    this.closing = true;
+    await this.resuming;
     clearInterval(this.ackTimer);
+    clearInterval(this.pingTimer);
     if (this.transport.closed) return;
     if (this.machine.can('closing')) this.machine.to('closing');
     const closed = new Promise<void>((r) => (this.closedWaiter = r));
@@ -220,7 +260,7 @@ export class ArcpClient extends EventEmitter {
     }
     if (d.vendor) return;
     const m = d.message;
-    if (m.event_seq !== undefined) this.noteSeq(m.event_seq);
+    if (m.event_seq !== undefined && !this.noteSeq(m.event_seq)) return;
     switch (m.type) {
       case 'session.welcome':
         this.sessionId = m.session_id;
@@ -229,6 +269,7 @@ export class ArcpClient extends EventEmitter {
         this.features = new Set(m.payload.capabilities?.features ?? []);
         if (!this.machine.is('open')) this.machine.to('open');
         this.startAutoAck();
+        this.startIdlePing();
         this.welcomeWaiter?.resolve();
         return;
       case 'session.ping':
@@ -279,10 +320,34 @@ export class ArcpClient extends EventEmitter {
     }
   }
 
-  private noteSeq(seq: number): void {
-    if (seq <= this.lastEventSeq) return;
-    if (this.lastEventSeq > 0 && seq !== this.lastEventSeq + 1) this.gaps.push([this.lastEventSeq + 1, seq]);
+  /** Tracks event_seq; false when the frame must not be delivered (a repeat, or past a gap being resumed). */
+  private noteSeq(seq: number): boolean {
+    if (seq <= this.lastEventSeq) return !this.opts.autoResume;
+    if (this.lastEventSeq > 0 && seq !== this.lastEventSeq + 1) {
+      this.gaps.push([this.lastEventSeq + 1, seq]);
+      this.emit('gap', this.lastEventSeq + 1, seq);
+      if (this.opts.autoResume) {
+        // The session is broken (§8.3): drop the transport; its close handler resumes from the last seq in order.
+        if (!this.resuming && !this.closing && !this.brokenByGap) {
+          this.brokenByGap = true;
+          this.transport.close(1000, `event_seq gap: expected ${this.lastEventSeq + 1}, got ${seq}`);
+        }
+        return false;
+      }
+    }
     this.lastEventSeq = seq;
+    return true;
+  }
+
+  private startIdlePing(): void {
+    clearInterval(this.pingTimer);
+    const sec = this.welcome?.heartbeat_interval_sec;
+    if (!this.opts.idlePing || !this.features.has('heartbeat') || typeof sec !== 'number' || sec <= 0) return;
+    this.lastSent = Date.now();
+    this.pingTimer = setInterval(() => {
+      if (!this.transport.closed && Date.now() - this.lastSent >= sec * 500) this.send('session.ping', { nonce: newId('ping'), sent_at: new Date().toISOString() });
+    }, Math.max(50, sec * 250));
+    this.pingTimer.unref();
   }
 
   private onAccepted(m: Message<'job.accepted'>): void {

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
+import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules, pointerTokens } from '../tape/redact.js';
 import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
@@ -96,17 +97,17 @@ export async function record(o: RecordOptions): Promise<Recording> {
   let stdio: StdioChannel | undefined;
   try {
     if (o.http) {
-      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning });
+      const c = await startHttpProxy(writer, { ...o.http, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.http!.host, port: o.http!.port, flag: '--http-port' })));
       channels.push(c);
       addresses.http = c.address;
     }
     if (o.ws) {
-      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning });
+      const c = await startWsProxy(writer, { ...o.ws, onWarning: o.onWarning }).catch((e) => Promise.reject(bindError(e, { host: o.ws!.host, port: o.ws!.port })));
       channels.push(c);
       addresses.ws = c.address;
     }
     if (o.stdio) {
-      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http } : process.env;
+      const env = addresses.http ? { ...process.env, [HTTP_URL_ENV]: addresses.http, ...llmUrlEnv(addresses.http, o.http!.routes) } : process.env;
       stdio = await wrapStdio(writer, { command: o.stdio.command, input: o.stdio.input as never, output: o.stdio.output as never, env });
       channels.push(stdio);
       addresses.stdio = stdio.address;
@@ -114,7 +115,9 @@ export async function record(o: RecordOptions): Promise<Recording> {
   } catch (e) {
     await Promise.all(channels.map((c) => c.close()));
     await writer.close().catch(() => undefined);
-    throw listenError(e);
+    // Nothing was recorded: the tape this start created goes with it.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(tape + suffix, { force: true });
+    throw e;
   }
   let stopping: Promise<RecordSummary> | undefined;
   return {
@@ -131,8 +134,8 @@ export async function record(o: RecordOptions): Promise<Recording> {
   };
 }
 
-function listenError(e: unknown): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'EADDRINUSE') return new ToolError('E_USAGE', `cannot listen: ${err.message}`, 'pick another --port / --http-port, or 0 for any free port');
-  return e;
+/** With one route, the wrapped runtime's LLM URL is the recorder's, so its calls are recorded without configuring it. */
+function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
+  if (routes.length !== 1) return {};
+  return { [LLM_URL_ENV]: routes[0].prefix === '/' ? http : http + routes[0].prefix };
 }

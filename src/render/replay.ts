@@ -50,7 +50,8 @@ export function reportLines(r: ReplayReport, c: ChalkInstance): string[] {
   if (r.ok) {
     lines.push(`${c.green('clean')} ${what} of ${r.tape}: ${r.frames.replayed}/${r.frames.total} frames in ${(r.durationMs / 1000).toFixed(2)} s`);
     lines.push(`  ${what === 'diff' ? 'fingerprints' : 'replay fingerprint'} ${c.cyan(r.replayFingerprint)}${r.replayFingerprint === r.tapeFingerprint ? c.green(' = tape') : c.dim(` (tape ${r.tapeFingerprint || 'unsealed'})`)}`);
-  } else if (r.divergences.length || !r.command) lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  } else if (r.incomplete && !r.divergences.length) lines.push(`${c.yellow('incomplete')} ${what} of ${r.tape}: ${r.incomplete} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
+  else if (r.divergences.length || !r.command) lines.push(`${c.red(`${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}`)} in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed)`);
   else lines.push(`no divergence in ${what} of ${r.tape} (${r.frames.replayed}/${r.frames.total} frames replayed); the command under test failed`);
   return lines;
 }

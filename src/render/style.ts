@@ -1,7 +1,17 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 
-/** Colour only when the stream is a TTY and NO_COLOR is unset. */
+/**
+ * Colour on a TTY, unless NO_COLOR is set to a non-empty value (no-color.org: an empty NO_COLOR
+ * does not count). FORCE_COLOR decides when set: `0`/`false` turns colour off, anything else on
+ * (even when piped), as Node and chalk read it.
+ */
+export function colourOn(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !['0', 'false'].includes(force.toLowerCase());
+  if (env.NO_COLOR) return false;
+  return Boolean(stream.isTTY);
+}
+
 export function styleFor(stream: NodeJS.WriteStream): ChalkInstance {
-  const on = Boolean(stream.isTTY) && process.env.NO_COLOR === undefined && process.env.FORCE_COLOR !== '0';
-  return new Chalk({ level: on ? 1 : 0 });
+  return new Chalk({ level: colourOn(stream) ? 1 : 0 });
 }

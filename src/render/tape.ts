@@ -26,7 +26,7 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     ...(m.gaps ?? []).map((g) => c.red(`  gap      ${gapLine(g)}`)),
     `  command  ${m.command_line.join(' ')}`,
     `  redaction ${m.redaction.enabled ? redactionLine(redactionCounts(m.redaction)) : c.yellow('off')}`,
-    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at seq ${m.lineage.at_seq ?? '?'}${m.lineage.note ? `: ${m.lineage.note}` : ''}`] : []),
+    ...(m.lineage ? [`  lineage  fork of ${m.lineage.parent ?? '?'} at ${m.lineage.step ? `${m.lineage.step} (seq ${m.lineage.at_seq ?? '?'})` : `seq ${m.lineage.at_seq ?? '?'}`}${m.lineage.continued ? ', continued live' : ''}${m.lineage.note ? `: ${m.lineage.note}` : ''} (arcp tape tree shows the family)`] : []),
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
     c.bold('channels'),

@@ -3,6 +3,7 @@ import { RequestHead, ResponseHead } from '../tape/format.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import { compareFrames, compareValues, type Comparison } from './compare.js';
 import { IdMap } from './ids.js';
+import { specMismatch } from '../tape/spec-pin.js';
 import { Outcome } from './outcome.js';
 import { clip, type ReplayReport } from './report.js';
 import { ChannelScript } from './script.js';
@@ -41,6 +42,8 @@ export function diffTapes(a: string, b: string, o: DiffOptions = {}): ReplayRepo
   const rb = TapeReader.open(b);
   const [ca, cb] = [ra.channels(), rb.channels()];
   const fpB = rb.meta.fingerprint ?? '';
+  const pin = specMismatch(b, rb.meta.spec_sha256);
+  if (pin) outcome.note(pin);
   ra.close();
   rb.close();
   const played: ChannelScript[] = [];

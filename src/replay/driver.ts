@@ -11,7 +11,7 @@ import { ClockShift, describeShift } from './clock-shift.js';
 import { compareFrames } from './compare.js';
 import { DriveConn } from './drive-conn.js';
 import { Echoes } from './echo.js';
-import { closeAsRecorded, closeOf, isClose, isMessage, parsed, sleep, typeOf } from './frames.js';
+import { closeAsRecorded, closeOf, isClose, isMessage, isRecorderClose, parsed, sleep, typeOf } from './frames.js';
 import { IdMap } from './ids.js';
 import { Outcome } from './outcome.js';
 import { clip, type Divergence, type ReplayReport } from './report.js';
@@ -33,6 +33,8 @@ export interface DriveOptions {
   progress?: ReplayProgress;
   /** The clock timestamps the recorded client chose are moved to (tests pin it). */
   now?: () => number;
+  /** Fork: opens each connection (through a recorder, say) instead of dialling `target` or spawning `command`. */
+  connect?: (channel: ChannelRow) => Promise<Transport>;
 }
 
 class Stop extends Error {}
@@ -51,7 +53,7 @@ const EXIT_GRACE_MS = 500;
  * (concurrent jobs may interleave differently), and event_seq must stay gap-free per session.
  */
 export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
-  if (!o.target && !o.command?.length) throw new ToolError('E_USAGE', 'no runtime to replay against', 'pass --target ws://HOST:PORT or -- <runtime command>');
+  if (!o.target && !o.command?.length && !o.connect) throw new ToolError('E_USAGE', 'no runtime to replay against', 'pass --target ws://HOST:PORT or -- <runtime command>');
   const tape = TapeReader.open(o.tape);
   const channels = tape.channels().filter((c) => c.kind !== 'http');
   tape.close();
@@ -63,6 +65,40 @@ export async function driveReplay(o: DriveOptions): Promise<ReplayReport> {
     run.closeAll();
   }
   return run.report();
+}
+
+/** What `driveUntil` hands over: the open connections, and how to go on sending as the replay would. */
+export interface Handover {
+  /** The replay up to the fork point: not ok when the runtime diverged before it. */
+  report: ReplayReport;
+  /** Live connections by recorded channel id. */
+  connections: Map<number, Transport>;
+  /** A recorded client frame as the replay would send it: learnt identifiers, echoed values and clock shift applied. */
+  outgoing(f: TapeFrame): Buffer;
+  /** Pairs a recorded identifier with its live value, for frames sent later. */
+  learn(recorded: string, live: string): void;
+  closeAll(): void;
+}
+
+/**
+ * Fork (continue): plays and checks every frame before seq `until` as `driveReplay` does, then
+ * stops judging and hands the open connections over instead of closing them; a divergence
+ * before `until` is in the report.
+ */
+export async function driveUntil(o: DriveOptions, until: number): Promise<Handover> {
+  if (!o.connect) throw new ToolError('E_USAGE', 'driveUntil needs a connect function', 'pass DriveOptions.connect');
+  const tape = TapeReader.open(o.tape);
+  const channels = tape.channels().filter((c) => c.kind !== 'http');
+  tape.close();
+  if (!channels.length) throw new ToolError('E_INPUT', `${o.tape} has no ARCP channels to drive`, 'record one with `arcp record`');
+  const run = new DriveRun(o, channels, until);
+  try {
+    await run.play();
+  } catch (e) {
+    run.closeAll();
+    throw e;
+  }
+  return run.handover();
 }
 
 class DriveRun {
@@ -84,9 +120,14 @@ class DriveRun {
   private wake: () => void = () => undefined;
   private readonly timeoutMs: number;
 
+  /** Set once `driveUntil` handed the connections over: live frames are no longer judged. */
+  private handedOver = false;
+
   constructor(
     private readonly o: DriveOptions,
     private readonly channels: ChannelRow[],
+    /** Fork: play only the frames before this seq, and judge nothing after it. */
+    private readonly until?: number,
   ) {
     this.vol = new Volatility(o.volatile);
     this.shift = new ClockShift(this.echoes, o.now);
@@ -97,8 +138,9 @@ class DriveRun {
 
   async play(): Promise<void> {
     try {
-      for (let f = this.script.peek(); f; f = this.script.peek()) await this.step(f);
+      for (let f = this.script.peek(); f && !(this.until !== undefined && f.seq >= this.until); f = this.script.peek()) await this.step(f);
       await this.settle(Number.MAX_SAFE_INTEGER);
+      if (this.until !== undefined) return; // what comes after the fork point is not judged
       await sleep(50);
       this.judgeExtras();
     } catch (e) {
@@ -113,7 +155,7 @@ class DriveRun {
       await this.open(c);
       return;
     }
-    if (f.dir === 'meta' && !isTerminate(f) && !isExit(c, f)) {
+    if (f.dir === 'meta' && !isTerminate(f) && !isExit(c, f) && !isRecorderClose(f)) {
       this.script.next();
       return;
     }
@@ -155,7 +197,7 @@ class DriveRun {
     if (c.t) return;
     let t: Transport;
     try {
-      t = this.o.command?.length ? spawnStdio(this.o.command[0], this.o.command.slice(1)).keepEmptyLines() : await connectWebSocket(this.o.target!, { skipUTF8Validation: true });
+      t = this.o.connect ? await this.o.connect(c.channel) : this.o.command?.length ? spawnStdio(this.o.command[0], this.o.command.slice(1)).keepEmptyLines() : await connectWebSocket(this.o.target!, { skipUTF8Validation: true });
     } catch (e) {
       throw new ToolError('E_CONNECT', `cannot reach ${this.o.target ?? this.o.command!.join(' ')}: ${(e as Error).message}`, 'is the runtime running? start one with `arcp serve`');
     }
@@ -174,10 +216,13 @@ class DriveRun {
         else this.outcome.note('the recorded bearer token was redacted: pass --token with the real one if the runtime rejects the session');
       }
     }
-    // Echoes of the live runtime's values first; the client's own timestamps are then moved to today.
-    let data = this.echoes.apply(f.data).data;
-    data = this.shift.apply(data, f.wall_ms, (v) => this.echoes.isLive(v));
-    c.t!.send(this.ids.apply(data), { binary: f.kind === 'ws.binary' });
+    c.t!.send(this.outgoing(f), { binary: f.kind === 'ws.binary' });
+  }
+
+  /** A recorded client frame as it goes out live: echoes of the live runtime's values first, then the client's own timestamps moved to today, identifiers mapped. */
+  private outgoing(f: TapeFrame): Buffer {
+    const data = this.echoes.apply(f.data).data;
+    return this.ids.apply(this.shift.apply(data, f.wall_ms, (v) => this.echoes.isLive(v)));
   }
 
   /** The recorded client closed (or vanished, or ended a stdio runtime's input) here. */
@@ -228,7 +273,7 @@ class DriveRun {
   }
 
   private onLive(c: DriveConn, data: Buffer): void {
-    if (this.failed && !this.o.keepGoing) return;
+    if (this.handedOver || (this.failed && !this.o.keepGoing)) return;
     if (typeOf(data) === 'session.ping') {
       c.answerPing(data);
       this.outcome.note("answered the runtime's session.ping live");
@@ -347,6 +392,18 @@ class DriveRun {
 
   closeAll(): void {
     for (const c of this.conns.values()) if (c.t && !c.t.closed) c.t.close();
+  }
+
+  handover(): Handover {
+    this.handedOver = true;
+    const connections = new Map([...this.conns.values()].filter((c) => c.t).map((c) => [c.channel.id, c.t!]));
+    return {
+      report: this.report(),
+      connections,
+      outgoing: (f) => this.outgoing(f),
+      learn: (recorded, live) => void this.ids.learn(recorded, live),
+      closeAll: () => this.closeAll(),
+    };
   }
 
   report(): ReplayReport {

@@ -43,6 +43,9 @@ export const isMessage = (f: TapeFrame): boolean => f.dir !== 'meta' && (f.kind 
  */
 export const isClose = (f: TapeFrame): boolean => f.kind === 'ws.close' || (f.kind === 'transport.close' && f.dir !== 'meta');
 
+/** The recorder's own close when it was stopped (`ws.close`, dir `meta`): both recorded sides got a 1001 from it. */
+export const isRecorderClose = (f: TapeFrame): boolean => f.kind === 'ws.close' && f.dir === 'meta';
+
 /** `{code, reason}` of a recorded ws.close frame. */
 export function closeOf(f: TapeFrame): { code?: number; reason?: string } {
   try {
@@ -66,6 +69,7 @@ export function closeAsRecorded(t: Transport, f: TapeFrame): string | undefined 
   }
   const action = closeAction(code);
   t.close(code ?? 1005, reason);
+  if (isRecorderClose(f)) return `frame ${f.seq}: the recording was stopped here by arcp record, which closed both sides with ${code}; replay closed the same way`;
   if (action === 'drop') return `frame ${f.seq}: the recorded side vanished without a close frame (1006); replay dropped the TCP connection`;
   if (action === 'no-status') {
     const what = code === undefined || code === 1005 ? 'without a status code (1005)' : code === 1015 ? 'with 1015 (a TLS failure, which no endpoint sends)' : `with ${code}, which RFC 6455 does not let an endpoint send`;

@@ -226,7 +226,7 @@ async function finish(e: Exchange, res: ServerResponse): Promise<void> {
   if (!res.destroyed) await new Promise((r) => res.once('close', r));
 }
 
-function closestTo(exchanges: Exchange[], method: string, path: string, body: Buffer, vol: Volatility): { channel: number; request: string; fields: FieldDiff[] } | undefined {
+export function closestTo(exchanges: Exchange[], method: string, path: string, body: Buffer, vol: Volatility): { channel: number; request: string; fields: FieldDiff[] } | undefined {
   const pathOnly = (p: string) => p.split('?')[0];
   let best: { score: number; e: Exchange; fields: FieldDiff[] } | undefined;
   for (const e of exchanges) {

@@ -1,5 +1,8 @@
+import { specMismatch } from '../tape/spec-pin.js';
 import { Fingerprint } from '../tape/fingerprint.js';
 import { TapeReader } from '../tape/reader.js';
+import { gapLine } from '../tape/verify.js';
+import { ToolError } from '../errors.js';
 import type { IdMap } from './ids.js';
 import type { Divergence, ReplayReport, Substitution } from './report.js';
 import type { ChannelScript } from './script.js';
@@ -29,7 +32,7 @@ export class Outcome {
    * `replayed`: the scripts this run went through (and HTTP frames served). One channel's
    * fingerprint was taken as it played; several are merged in seq order with one pass over the tape.
    */
-  report(scripts: ChannelScript[], extra: number[] = []): ReplayReport {
+  report(scripts: ChannelScript[], extra: number[] = [], incomplete?: string): ReplayReport {
     const tape = TapeReader.open(this.tape);
     let fp: Fingerprint;
     let total: number;
@@ -47,11 +50,20 @@ export class Outcome {
         }
       }
       const tapeFingerprint = tape.meta.fingerprint ?? '';
+      // Every frame went through and hashed to its name, yet the log is not the one sealed: rows were changed with their hashes.
+      if (tapeFingerprint && fp.count === total && fp.digest() !== tapeFingerprint) {
+        throw new ToolError('E_TAPE_CORRUPT', `${this.tape}: its frames give fingerprint ${fp.digest()}, but the tape was sealed with ${tapeFingerprint}: it was changed after recording`, '`arcp tape verify` says what; restore a copy, or re-record');
+      }
+      for (const g of tape.meta.gaps ?? []) this.note(`the tape has a gap: ${gapLine(g)}; what was played around it may differ from what crossed`);
+      // A contract mismatch is visible, never silent: the tape was recorded against another spec text.
+      const pin = specMismatch(this.tape, tape.meta.spec_sha256);
+      if (pin) this.note(pin);
       const notes = this.notes.map((l) => (this.notesSeen.get(l)! > 1 ? `${l} (×${this.notesSeen.get(l)})` : l));
       return {
         tape: this.tape,
         mode: this.mode,
-        ok: this.divergences.length === 0,
+        ok: this.divergences.length === 0 && !incomplete,
+        ...(incomplete ? { incomplete } : {}),
         tapeFingerprint,
         replayFingerprint: fp.digest(),
         frames: { total, replayed: fp.count },

@@ -3,7 +3,7 @@ import { describeFrame } from '../tape/inspect.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { compareFrames } from './compare.js';
 import type { Echoes } from './echo.js';
-import type { Fault } from './faults.js';
+import { fire, type Fault } from './faults.js';
 import { closeAsRecorded, closeOf, FLOW, isClose, isMessage, parsed, pongFor, sleep, typeOf } from './frames.js';
 import { Heartbeats } from './heartbeats.js';
 import type { IdMap } from './ids.js';
@@ -39,6 +39,8 @@ export interface PlayOptions {
   gate?: Gate;
   onDivergence(d: Divergence): void;
   note(line: string): void;
+  /** The tape could not be read (damaged, altered): the run ends with this error. */
+  onTapeError(e: unknown): void;
 }
 
 /**
@@ -71,10 +73,10 @@ export class Player {
     o.gate?.track(script.channel.id, () => (this.stopped ? Infinity : (this.script.peek()?.seq ?? Infinity)));
     t.onFrame((f) => {
       this.queue.push(f.data);
-      void this.pump();
+      this.guard(this.pump());
     });
-    t.onClose((info) => void this.onClose(info.code));
-    void this.pump();
+    t.onClose((info) => this.guard(this.onClose(info.code)));
+    this.guard(this.pump());
   }
 
   /** Sends what the recording sends next, then matches queued live frames, in order. */
@@ -162,8 +164,8 @@ export class Player {
   /** Waits as the recording did (`--pace recorded`) and as a delay fault says; written frames go out first. */
   private async pace(f: TapeFrame): Promise<void> {
     let wait = 0;
-    const delay = this.o.faults.find((x) => x.kind === 'delay' && x.seq === f.seq);
-    if (delay?.kind === 'delay') {
+    const delay = fire(this.o.faults, 'delay', f.seq);
+    if (delay) {
       this.o.note(`fault: delayed frame ${f.seq} by ${delay.ms} ms`);
       wait += delay.ms;
     }
@@ -191,7 +193,7 @@ export class Player {
     }
     this.t.send(data, { binary: f.kind === 'ws.binary' });
     this.beats.sent(data);
-    if (this.o.faults.some((x) => x.kind === 'duplicate' && x.seq === f.seq)) {
+    if (fire(this.o.faults, 'duplicate', f.seq)) {
       this.o.note(`fault: sent frame ${f.seq} twice`);
       this.t.send(data, { binary: f.kind === 'ws.binary' });
     }
@@ -199,13 +201,21 @@ export class Player {
   }
 
   private afterFrame(f: TapeFrame): void {
-    if (this.o.faults.some((x) => x.kind === 'drop' && x.seq === f.seq)) {
+    if (fire(this.o.faults, 'drop', f.seq)) {
       this.o.note(`fault: dropped the connection after frame ${f.seq}`);
       this.stopped = true;
-      if (this.t.terminate) this.t.terminate();
-      else this.t.close();
-      this.end(false);
+      void this.dropWhenWritten();
     }
+  }
+
+  /** Drops the connection once what was sent (that frame included) has left: a drop *after* the frame. */
+  private async dropWhenWritten(): Promise<void> {
+    this.t.uncork?.();
+    const end = Date.now() + 1000;
+    while ((this.t.buffered ?? 0) > 0 && !this.t.closed && Date.now() < end) await sleep(1);
+    if (this.t.terminate) this.t.terminate();
+    else this.t.close();
+    this.end(false);
   }
 
   /** The recorded runtime closed (WebSocket), or ended its output (stdio), here. */
@@ -276,8 +286,19 @@ export class Player {
     if (!f || this.stopped || f.dir !== 'c2s' || !(isMessage(f) || isClose(f))) return;
     const what = isClose(f) ? 'its close' : describeFrame(f);
     this.waitTimer = setTimeout(() => {
-      this.diverge({ reason: 'missing', seq: f.seq, message: `the client sent nothing for ${this.o.timeoutMs / 1000} s; the recording has ${what} next`, expected: clip(f.data), fields: [] }, f);
+      this.guard(async () => this.diverge({ reason: 'missing', seq: f.seq, message: `the client sent nothing for ${this.o.timeoutMs / 1000} s; the recording has ${what} next`, expected: clip(f.data), fields: [] }, f));
     }, this.o.timeoutMs);
+  }
+
+  /** A read of the tape that fails (damaged, or bytes that do not hash to their name) ends the run: nothing more is served. */
+  private guard(work: Promise<void> | (() => Promise<void>)): void {
+    (typeof work === 'function' ? work() : work).catch((e: unknown) => {
+      clearTimeout(this.waitTimer);
+      this.stopped = true;
+      this.t.close(1011, 'arcp replay: tape error');
+      this.o.onTapeError(e);
+      this.finish();
+    });
   }
 
   private async onClose(code?: number): Promise<void> {
@@ -304,7 +325,7 @@ export class Player {
   private diverge(d: Omit<Divergence, 'channel' | 'dir' | 'context'>, at?: TapeFrame): void {
     this.o.onDivergence({ ...d, channel: this.script.channel.id, dir: at?.dir ?? 'c2s', context: at ? this.script.context(at.seq) : [] });
     if (this.o.keepGoing && d.reason === 'mismatch') {
-      void this.pump();
+      this.guard(this.pump());
       return;
     }
     this.stopped = true;

@@ -1,4 +1,4 @@
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
 import { pointerTokens } from '../tape/redact.js';
 import { driveReplay } from './driver.js';
@@ -27,6 +27,8 @@ export interface ReplayOptions {
   speed?: string;
   faults?: string[];
   timeoutSec?: number;
+  /** Seconds to wait for a client to open each recorded connection, as the runtime. */
+  connectTimeoutSec?: number;
   /** Filled in as the replay goes (frames played, of the tape's total), for a progress line. */
   progress?: ReplayProgress;
 }
@@ -49,8 +51,7 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
       throw new ToolError('E_USAGE', `--volatile: ${(e as Error).message}`, 'e.g. --volatile /payload/body/duration_ms');
     }
   }
-  const speed = Number(o.speed ?? '1');
-  if (!(speed > 0)) throw new ToolError('E_USAGE', `--speed "${o.speed}" is not a positive number`, 'e.g. --speed 2');
+  const speed = parseSpeed(o.speed ?? '1');
   const httpFaults = (o.faults ?? []).filter(isHttpFault).map(parseHttpFault);
   const faults = (o.faults ?? []).filter((f) => !isHttpFault(f)).map(parseFault);
   if (faults.length && !asRuntime) throw new ToolError('E_USAGE', '--fault drop/delay/duplicate apply when replaying as the runtime (--listen or --stdio)', 'see arcp replay --help');
@@ -70,9 +71,10 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
     speed,
     faults,
     timeoutMs,
+    connectTimeoutMs: (o.connectTimeoutSec ?? 60) * 1000,
     keepGoing: o.keepGoing || o.client !== undefined,
     progress: o.progress,
-  });
+  }).catch((e) => Promise.reject(bindError(e, (e as { port?: number }).port === o.http?.port && o.http ? { ...o.http, flag: '--http-port' } : { ...o.listen })));
   onListening(serving.addresses);
   if (o.client === undefined) return Promise.race([serving.done, interrupted.then(() => serving.stop())]);
   const run = runClient(o.client, clientEnv(serving.addresses, httpPrefixes(o.tape)));
@@ -92,6 +94,16 @@ function httpPrefixes(path: string): string[] {
   } finally {
     t.close();
   }
+}
+
+/** Speeds a timer can keep: from a hundredth to a thousand times the recorded pace. */
+const SPEED = { min: 0.01, max: 1000 };
+
+function parseSpeed(text: string): number {
+  const speed = Number(text);
+  if (speed === Infinity) throw new ToolError('E_USAGE', `--speed ${text}: for no waits at all, use --pace fast`, `--speed goes from ${SPEED.min} to ${SPEED.max}`);
+  if (!Number.isFinite(speed) || speed < SPEED.min || speed > SPEED.max) throw new ToolError('E_USAGE', `--speed "${text}" is not a number from ${SPEED.min} to ${SPEED.max}`, 'e.g. --speed 2 (twice as fast as recorded), --speed 0.5 (half)');
+  return speed;
 }
 
 function frameCount(path: string): number {

@@ -58,6 +58,8 @@ export interface ReplayReport {
   substitutions: Substitution[];
   /** Things done that are not divergences: faults injected, heartbeats answered live. */
   notes: string[];
+  /** Why the run ended before the recording did without a divergence (SIGINT): such a run is not clean. */
+  incomplete?: string;
   /** The program under test run as the client (`replay … -- npm test`), and how it exited: a non-zero exit fails the run. */
   command?: { argv: string[]; exitCode: number };
   durationMs: number;

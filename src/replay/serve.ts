@@ -3,7 +3,7 @@ import { StdioTransport } from '../engine/transport/stdio.js';
 import { listenWebSocket, type WsListener } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
-import type { Fault } from './faults.js';
+import { unfiredNotes, type Fault } from './faults.js';
 import { Echoes } from './echo.js';
 import { recordedOrderGate } from './gate.js';
 import { loadExchanges, startHttpPlayer, type HttpServeOptions } from './http-player.js';
@@ -28,6 +28,8 @@ export interface ServeReplayOptions {
   speed?: number;
   faults?: Fault[];
   timeoutMs?: number;
+  /** How long to wait for a client to open the next recorded connection (the first included). */
+  connectTimeoutMs?: number;
   keepGoing?: boolean;
   /** Counts the frames played, for a progress line. */
   progress?: ReplayProgress;
@@ -64,6 +66,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
   const players: Promise<void>[] = [];
   let pendingChannels = wantMessages ? messageChannels.length : 0;
   let httpDone = !o.http;
+  let tapeError: unknown;
   const maybeFinish = () => {
     if ((pendingChannels === 0 && httpDone) || (outcome.divergences.length && !o.keepGoing)) finish();
   };
@@ -84,6 +87,10 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       maybeFinish();
     },
     note: outcome.note,
+    onTapeError: (e) => {
+      tapeError ??= e;
+      finish();
+    },
   };
   const startPlayer = (t: ConstructorParameters<typeof Player>[1]) => {
     const next = messageChannels[scripts.length];
@@ -95,15 +102,29 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
     }
     const script = new ChannelScript(o.tape, next, o.progress);
     scripts.push(script);
+    live++;
+    waitForClient.stop();
     const p = new Player(script, t, play).done.then(() => {
       pendingChannels--;
+      if (--live === 0 && pendingChannels > 0) waitForClient.start();
       maybeFinish();
     });
     players.push(p);
   };
+  // No client ever (or no next one): the wait for a connection is bounded too.
+  let live = 0;
+  const connectMs = o.connectTimeoutMs ?? 60_000;
+  const waitForClient = timer(connectMs, () => {
+    const next = messageChannels[scripts.length];
+    outcome.divergences.push({ reason: 'missing', channel: next.id, seq: 0, dir: 'meta', message: `no client opened connection ${scripts.length + 1} of ${messageChannels.length} within ${connectMs / 1000} s (--connect-timeout)`, fields: [], context: [] });
+    finish();
+  });
 
   let listener: WsListener | undefined;
-  if (o.listen) listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
+  if (o.listen) {
+    listener = await listenWebSocket({ host: o.listen.host, port: o.listen.port, skipUTF8Validation: true }, (t) => startPlayer(t));
+    waitForClient.start();
+  }
   if (o.stdio) startPlayer(new StdioTransport(o.stdio.input, o.stdio.output, undefined, false).keepEmptyLines());
   let http: Awaited<ReturnType<typeof startHttpPlayer>> | undefined;
   if (o.http) {
@@ -123,15 +144,42 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
     });
   }
   let reported: Promise<ReplayReport> | undefined;
-  const stop = () =>
+  /** `interrupted`: stopped from outside (SIGINT) rather than at the end of the recording or a divergence. */
+  const stop = (interrupted: boolean) =>
     (reported ??= (async () => {
+      const unplayed = pendingChannels > 0 || !httpDone;
       finish();
+      waitForClient.stop();
       await listener?.close();
       await http?.close();
-      const report = outcome.report(scripts, http?.served ?? []);
-      if (http) report.notes.push(...(await http.commit())); // after the report: it may rewrite the tape
-      for (const s of scripts) s.close();
-      return report;
+      try {
+        if (tapeError) throw tapeError;
+        for (const n of unfiredNotes(o.faults ?? [], o.tape)) outcome.note(n);
+        const report = outcome.report(scripts, http?.served ?? [], interrupted && unplayed && !outcome.divergences.length ? interruption(scripts.length, pendingChannels, httpDone) : undefined);
+        if (http) report.notes.push(...(await http.commit())); // after the report: it may rewrite the tape
+        return report;
+      } finally {
+        for (const s of scripts) s.close();
+      }
     })());
-  return { addresses: { ws: listener?.url, http: http?.url }, done: finished.then(stop), stop };
+  return { addresses: { ws: listener?.url, http: http?.url }, done: finished.then(() => stop(false)), stop: () => stop(true) };
+}
+
+/** Why an interrupted replay is not clean. */
+function interruption(opened: number, pending: number, httpDone: boolean): string {
+  if (pending === 0) return 'interrupted before every recorded HTTP exchange was requested';
+  const what = opened === 0 ? 'before any client connected' : `with ${pending} recorded connection${pending === 1 ? '' : 's'} not played to the end`;
+  return `interrupted ${what}${httpDone ? '' : ' (and HTTP exchanges not all requested)'}`;
+}
+
+/** A one-shot timer that can be armed again. */
+function timer(ms: number, fire: () => void): { start(): void; stop(): void } {
+  let t: NodeJS.Timeout | undefined;
+  return {
+    start: () => {
+      clearTimeout(t);
+      t = setTimeout(fire, ms);
+    },
+    stop: () => clearTimeout(t),
+  };
 }

@@ -4,6 +4,8 @@ import type { Credential, Lease } from '../engine/schemas/common.js';
 export interface AgentContext {
   readonly input: unknown;
   readonly jobId: string;
+  /** The job's 32-hex trace id (§11): what the agent passes on to the services it calls. */
+  readonly traceId: string;
   /** Resolved `name` or `name@version`. */
   readonly agent: string;
   readonly version?: string;

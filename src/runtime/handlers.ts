@@ -122,7 +122,8 @@ export class JobHandlers implements JobHost {
           lease,
           constraints: p.lease_constraints,
           expiresAt,
-          traceId: traceIdOf(m.trace_id) ?? newTraceId(),
+          // §11: the field carries the client's traceparent as given (or its 32-hex form, the SDK's).
+          traceId: traceIdOf(m.trace_id) ? m.trace_id! : newTraceId(),
           maxRuntimeSec: p.max_runtime_sec,
         },
         this,

@@ -208,6 +208,7 @@ export class RuntimeJob implements LeaseGuardState {
     return {
       input: this.init.input,
       jobId: this.id,
+      traceId: this.init.traceId,
       agent: this.agentRef,
       version: this.init.version,
       lease: this.lease,

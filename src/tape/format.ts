@@ -70,7 +70,13 @@ export const RequestHead = z.object({ method: z.string(), path: z.string(), head
 export type RequestHead = z.infer<typeof RequestHead>;
 export const ResponseHead = z.object({ status: z.number().int(), headers: HeaderPairs });
 export type ResponseHead = z.infer<typeof ResponseHead>;
-export const TransportEvent = z.looseObject({ code: z.number().optional(), reason: z.string().optional(), error: z.string().optional() });
+export const TransportEvent = z.looseObject({
+  code: z.number().optional(),
+  reason: z.string().optional(),
+  error: z.string().optional(),
+  /** HTTP: what the client got when the response did not complete, `reset` or `gone` (docs/tape-format.md); other values are kept, not acted on. */
+  client: z.string().optional(),
+});
 export type TransportEvent = z.infer<typeof TransportEvent>;
 
 export const FrameRow = z.object({
@@ -145,12 +151,27 @@ export function redactionCounts(r: RedactionSummary | RedactionRules): Redaction
   return 'counts' in r ? r.counts : { pointers: r.pointers.length, headers: r.headers.length, regexes: r.regexes.length, query: r.query?.length ?? 0 };
 }
 
+/** A fork's family record (`arcp fork`): where it branched from its parent and how it differs. */
 export const Lineage = z.object({
+  /** The parent tape's path, as given to fork. */
   parent: z.string().optional(),
   parent_fingerprint: z.string().optional(),
+  /** The fork step's first frame in the parent. */
   at_seq: z.number().int().optional(),
   note: z.string().optional(),
+  /** The step, as `arcp tape show` addresses it (`job:1/llm:3`), and what it is. */
+  step: z.string().optional(),
+  step_role: z.enum(['client', 'runtime', 'llm', 'http']).optional(),
+  /** The edit: how it was given (`set`, `patch`, `edit`, `none`) and as RFC 6902 operations on the step's document. */
+  edit: z.object({ via: z.string(), ops: z.array(z.looseObject({ op: z.string(), path: z.string() })), file: z.string().optional() }).optional(),
+  /** The fork command that made this tape. */
+  command: z.array(z.string()).optional(),
+  /** Continued live: the runtime that was driven, and where LLM calls after the fork point went. */
+  continued: z.object({ runtime: z.string(), llm: z.string().optional() }).optional(),
+  /** The parent's frames after the step were copied unchanged (a fork to replay to a client). */
+  kept_rest: z.boolean().optional(),
 });
+export type Lineage = z.infer<typeof Lineage>;
 
 /**
  * Frames the recorder received and forwarded but could not write (disk full, I/O error): where
@@ -166,6 +187,8 @@ export const TapeGap = z.object({
   to_wall_ms: z.number().int(),
   channels: z.array(z.number().int().positive()),
   reason: z.string(),
+  /** Body rows that were gathering chunks across batches when the gap began: they lack its chunks. */
+  cut_rows: z.array(z.number().int().positive()).optional(),
 });
 export type TapeGap = z.infer<typeof TapeGap>;
 

@@ -119,7 +119,7 @@ function exchangeView(e: RecordedExchange, route: string | undefined): ExchangeV
     method: e.request?.method ?? '?',
     path: e.request?.path ?? '?',
     status: e.response?.status,
-    client: typeof e.end?.event.client === 'string' ? e.end.event.client : undefined,
+    client: e.end?.event.client,
     request: e.requestBody.length ? readableHttpBody(e.request?.headers ?? [], e.requestBody, false) : { text: '', as: 'text' },
     response: readableHttpBody(e.response?.headers ?? [], Buffer.concat(e.chunks.map((c) => c.data)), sse),
   };

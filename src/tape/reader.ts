@@ -143,7 +143,7 @@ export class TapeReader {
 
   /** Each channel's first frame seq. */
   firstSeqs(): Map<number, number> {
-    const rows = this.db.prepare('SELECT channel, min(seq) AS seq FROM frames GROUP BY channel').all() as { channel: number; seq: number }[];
+    const rows = this.query(() => this.db.prepare('SELECT channel, min(seq) AS seq FROM frames GROUP BY channel').all()) as { channel: number; seq: number }[];
     return new Map(rows.map((r) => [r.channel, r.seq]));
   }
 

@@ -21,7 +21,7 @@ export interface VerifyReport {
 
 /** One line for a gap, in the terms of `arcp tape show`. */
 export const gapLine = (g: TapeGap): string =>
-  `${g.frames.toLocaleString('en-US')} frames (${g.bytes.toLocaleString('en-US')} bytes, channel${g.channels.length === 1 ? '' : 's'} ${g.channels.join(', ')}) were forwarded but not recorded after seq ${g.after_seq}, from ${(g.from_mono_us / 1e6).toFixed(3)} s to ${(g.to_mono_us / 1e6).toFixed(3)} s (${new Date(g.from_wall_ms).toISOString()}): ${g.reason}`;
+  `${g.frames.toLocaleString('en-US')} frames (${g.bytes.toLocaleString('en-US')} bytes, channel${g.channels.length === 1 ? '' : 's'} ${g.channels.join(', ')}) were forwarded but not recorded after seq ${g.after_seq}, from ${(g.from_mono_us / 1e6).toFixed(3)} s to ${(g.to_mono_us / 1e6).toFixed(3)} s (${new Date(g.from_wall_ms).toISOString()}): ${g.reason}${g.cut_rows ? `; the bodies of frames ${g.cut_rows.join(', ')} lack them` : ''}`;
 
 /** Recomputes the fingerprint and every blob hash, and checks the frame log has no holes. */
 export function verifyTape(path: string): VerifyReport {

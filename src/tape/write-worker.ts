@@ -55,10 +55,7 @@ function batch(meta: Float64Array, data: Buffer): void {
     lose(meta, gaps.at(-1)!.reason);
     return;
   }
-  const mark = { seq, blobs: index.size, unprinted: unprinted.length };
-  // An import's row that began in an earlier batch holds a seq below rows already written: a
-  // refused batch cannot be taken back without a hole, so an import stops at the failure.
-  const spans = openSegments.size > 0;
+  const mark = { seq, blobs: index.size, unprinted: unprinted.length, spanning: spanningState() };
   try {
     const printable = db.transaction(() => {
       for (const row of unsavedChannels.splice(0)) putChannel(row);
@@ -77,11 +74,44 @@ function batch(meta: Float64Array, data: Buffer): void {
     batchChannels = [];
     batchHashes = [];
   } catch (e) {
-    if (!isWriteFailure(e) || spans) throw e;
-    rollBack(mark);
+    if (!isWriteFailure(e)) throw e;
+    const cut = rollBack(mark);
     const err = e as NodeJS.ErrnoException;
-    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`);
+    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`, cut);
   }
+}
+
+/** What a row gathering across batches (an import's, a compressed body) held before this batch. */
+function spanningState(): { s: Segment; pieces: Buffer[]; parts: number; size: number }[] {
+  return [...openSegments.values()].map((s) => ({ s, pieces: [...s.pieces], parts: s.sizes.length, size: s.size }));
+}
+
+/**
+ * Forgets what the refused batch added, so the log stays hole-free and every blob id names a
+ * stored blob. A row gathering across batches goes back to what it held before (its chunks in
+ * this batch are lost, and it goes on after the gap); returns the seqs of rows so cut.
+ */
+function rollBack(mark: { seq: number; blobs: number; unprinted: number; spanning: ReturnType<typeof spanningState> }): number[] {
+  seq = mark.seq;
+  index.forget(batchHashes, mark.blobs);
+  batchHashes = [];
+  unprinted.length = mark.unprinted;
+  // Channels registered in the refused batch are written with the next one: later frames name them.
+  unsavedChannels = batchChannels;
+  batchChannels = [];
+  openSegments.clear();
+  lastSegment = undefined;
+  const cut: number[] = [];
+  for (const { s, pieces, parts, size } of mark.spanning) {
+    if (s.sizes.length > parts) cut.push(s.seq);
+    Object.assign(s, { pieces, size, run: null });
+    s.sizes.length = parts;
+    s.monos.length = parts;
+    openSegments.set(s.channel, s);
+  }
+  recent.clear();
+  for (const t of [frames, blobs, channels]) t.clear();
+  return cut;
 }
 
 /**
@@ -101,21 +131,6 @@ function roomFor(bytes: number): boolean {
 /** The disk (or the file system) refused a write: what recording survives as a gap. */
 const isWriteFailure = (e: unknown): boolean => /^SQLITE_(FULL|IOERR|READONLY)/.test((e as NodeJS.ErrnoException).code ?? '');
 
-/** Forgets what the refused batch added, so the log stays hole-free and every blob id names a stored blob. */
-function rollBack(mark: { seq: number; blobs: number; unprinted: number }): void {
-  seq = mark.seq;
-  index.forget(batchHashes, mark.blobs);
-  batchHashes = [];
-  unprinted.length = mark.unprinted;
-  // Channels registered in the refused batch are written with the next one: later frames name them.
-  unsavedChannels = batchChannels;
-  batchChannels = [];
-  openSegments.clear();
-  lastSegment = undefined;
-  recent.clear();
-  for (const t of [frames, blobs, channels]) t.clear();
-}
-
 const gaps: TapeGap[] = [];
 let gapsUnsaved = false;
 let gapSavedAt = 0;
@@ -125,7 +140,7 @@ let reserveReleased = false;
 let tapePath = '';
 
 /** Counts a refused batch's frames into the gap at this point of the log, and writes the gap down when it starts (then now and then). */
-function lose(meta: Float64Array, reason: string): void {
+function lose(meta: Float64Array, reason: string, cut: number[] = []): void {
   let n = 0;
   let bytes = 0;
   let from = Infinity;
@@ -142,8 +157,9 @@ function lose(meta: Float64Array, reason: string): void {
   if (!n) return;
   const last = gaps.at(-1);
   const fresh = !last || last.after_seq !== seq;
-  if (fresh) gaps.push({ after_seq: seq, frames: n, bytes, from_mono_us: Math.round(from), to_mono_us: Math.round(to), from_wall_ms: Math.round(startWall + from / 1000), to_wall_ms: Math.round(startWall + to / 1000), channels: [...chans].sort((a, b) => a - b), reason });
+  if (fresh) gaps.push({ after_seq: seq, frames: n, bytes, from_mono_us: Math.round(from), to_mono_us: Math.round(to), from_wall_ms: Math.round(startWall + from / 1000), to_wall_ms: Math.round(startWall + to / 1000), channels: [...chans].sort((a, b) => a - b), reason, ...(cut.length ? { cut_rows: cut } : {}) });
   else {
+    if (cut.length) last.cut_rows = [...new Set([...(last.cut_rows ?? []), ...cut])];
     last.frames += n;
     last.bytes += bytes;
     last.to_mono_us = Math.round(to);

@@ -56,7 +56,7 @@ describe('arcp CLI', () => {
     [['submit', '--token', 'tok', '--agent', 'echo', '--url', 'URL', '--input', '{bad'], /--input is not valid JSON/],
     [['submit', '--token', 'nope', '--agent', 'echo', '--url', 'URL'], /UNAUTHENTICATED/],
     [['submit', '--token', 'tok', '--agent', 'echo', '--url', 'ws://127.0.0.1:1'], /cannot reach ws:\/\/127\.0\.0\.1:1/],
-    [['submit', '--token', 'tok', '--agent', 'echo', '--bogus'], /Nonexistent flag/],
+    [['submit', '--token', 'tok', '--agent', 'echo', '--bogus'], /^arcp: submit has no flag --bogus; see arcp submit --help$/],
     [['serve', '--token', 'justatoken'], /--token "justatoken" is not of the form A=B/],
   ])('usage and input errors exit 2 with one line and no stack: %j', async (args, re) => {
     const r = await arcp(args.map((a) => (a === 'URL' ? url : a)));

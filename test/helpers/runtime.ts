@@ -1,11 +1,11 @@
 import type { ArcpError } from '../../src/engine/errors.js';
 import { ArcpClient, type ClientOptions } from '../../src/client/client.js';
-import { CONFORMANCE_AGENTS } from '../../src/runtime/agents/index.js';
+import { referenceAgents } from '../../src/runtime/agents/index.js';
 import { LocalProvisioner } from '../../src/runtime/provisioner.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { RuntimeOptions } from '../../src/runtime/options.js';
 
-/** tok → alice, tok2 → bob, aud → auditor (who may observe alice's jobs). */
+/** tok → alice, tok2 → bob, aud → auditor (who may observe alice's jobs). The agents `arcp serve` hosts (its assistant without an LLM). */
 export async function startRuntime(opts: Partial<RuntimeOptions> = {}) {
   const provisioner = new LocalProvisioner('http://127.0.0.1:9/v1');
   const rt = new Runtime({
@@ -14,7 +14,7 @@ export async function startRuntime(opts: Partial<RuntimeOptions> = {}) {
       ['tok2', 'bob'],
       ['aud', 'auditor'],
     ]),
-    agents: CONFORMANCE_AGENTS,
+    agents: referenceAgents(() => undefined),
     provisioner,
     observers: new Map([['auditor', new Set(['alice'])]]),
     ...opts,

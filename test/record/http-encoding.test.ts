@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
@@ -6,6 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { record, redactionRules } from '../../src/record/recorder.js';
 import { serveReplay } from '../../src/replay/serve.js';
+import { ZSTD_AVAILABLE } from '../../src/tape/body-encoding.js';
 import { FLAG, ResponseHead } from '../../src/tape/format.js';
 import { exportHar } from '../../src/tape/interchange/har.js';
 import { scanTape } from '../../src/tape/scan.js';
@@ -146,6 +149,22 @@ describe('compressed HTTP bodies: redacted, scanned, exported and matched decode
     expect(raw.toString('latin1')).not.toContain(up.secret); // compressed: a plain text search sees nothing
     const { findings } = scanTape(path);
     expect(findings.map((f) => `${f.kind} ${f.rule}`)).toEqual(['http.response.body OpenAI/Anthropic-style key']);
+  });
+
+  it('a body in a coding this Node cannot decode (zstd on Node 20) is stored as it came and tape scan says it was not inspected', async () => {
+    const odd = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'zstd' }).end(`not really zstd ${up.secret}`));
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    try {
+      const path = tape('zstd.tape');
+      const rec = await record({ tape: path, http: { routes: [{ prefix: '/', upstream: `http://127.0.0.1:${(odd.address() as AddressInfo).port}` }] }, redaction: redactionRules({ pointers: ['/secret_field'] }) });
+      const res = await request(`${rec.addresses.http}/x`);
+      expect(await res.body.text()).toBe(`not really zstd ${up.secret}`);
+      await rec.stop();
+      const findings = scanTape(path).findings.map((f) => `${f.rule}: ${f.preview}`);
+      expect(findings).toContain(`body not inspected: content-encoding zstd cannot be decoded here${ZSTD_AVAILABLE ? '' : ' (zstd needs Node 22.15+)'}`);
+    } finally {
+      odd.close();
+    }
   });
 
   it('a compressed request body is matched decoded on replay', async () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ArcpClient } from '../../src/client/client.js';
 import { record } from '../../src/record/recorder.js';
@@ -35,6 +35,13 @@ async function altered(change: 'drop' | 'reorder') {
   const upstream = await freshRuntime();
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => wss.once('listening', r));
+  onTestFinished(
+    () =>
+      new Promise<void>((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  );
   wss.on('connection', (client) => {
     const up = new WebSocket(upstream);
     const early: string[] = [];
@@ -69,7 +76,7 @@ afterAll(() => rt.close());
 /** A runtime of its own, so no earlier test's jobs show in its listings. */
 async function freshRuntime() {
   const f = await startRuntime();
-  afterAll(() => f.close());
+  onTestFinished(() => f.close());
   return f.url;
 }
 

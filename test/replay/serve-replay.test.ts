@@ -3,15 +3,26 @@ import { ArcpClient } from '../../src/client/client.js';
 import { record } from '../../src/record/recorder.js';
 import { parseFault } from '../../src/replay/faults.js';
 import { serveReplay, type ServeReplayOptions } from '../../src/replay/serve.js';
-import { startRuntime } from '../helpers/runtime.js';
+import { connectWebSocket } from '../../src/engine/transport/websocket.js';
+import { startRuntime, until } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
 
 const tape = tapeDir();
 let path = '';
 
 /** The client under test: a fixed little session. `variant` makes it deviate. */
-async function session(url: string, variant: 'same' | 'changed' | 'skip' | 'extra' = 'same') {
-  const c = await ArcpClient.connect(url, { token: 'tok', requestTimeoutMs: 3000 });
+async function session(url: string, variant: 'same' | 'changed' | 'skip' | 'extra' = 'same', tap?: Tap) {
+  const c = await ArcpClient.connect(
+    async () => {
+      const t = await connectWebSocket(url);
+      if (tap) {
+        t.onFrame((f) => tap.frames.push(f.data.toString()));
+        t.onClose((info) => (tap.close = info));
+      }
+      return t;
+    },
+    { token: 'tok', requestTimeoutMs: 3000 },
+  );
   const echo = c.submit({ agent: 'echo', input: { n: variant === 'changed' ? 2 : 1, text: 'hi' } });
   const r1 = await echo.done;
   await c.listJobs();
@@ -23,6 +34,12 @@ async function session(url: string, variant: 'same' | 'changed' | 'skip' | 'extr
   }
   await c.close();
   return { r1: r1.result, r2, jobId: echo.jobId };
+}
+
+/** What the client under test actually received, and how its connection ended. */
+interface Tap {
+  frames: string[];
+  close?: { code?: number; reason?: string };
 }
 
 beforeAll(async () => {
@@ -108,15 +125,30 @@ describe('arcp replay as the runtime (the client is under test)', () => {
       throw new Error(what);
     };
     const ev = await seqOf('job.event progress');
+    const bytesOf = async (seq: number) => {
+      const { readFrames } = await import('../helpers/tape.js');
+      return readFrames(path).find((f) => f.seq === seq)!.data.toString();
+    };
+    const evBytes = await bytesOf(ev);
     const r = await replay({ faults: [parseFault(`duplicate@${ev}`), parseFault(`delay@${ev}=150`)] });
+    const tap: Tap = { frames: [] };
     const t0 = Date.now();
-    const out = await session(r.addresses.ws!);
+    const out = await session(r.addresses.ws!, 'same', tap);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     expect(out.r2).toEqual({ indexed: 3 });
+    // The effect, at the client: that event arrived twice, byte for byte.
+    expect(tap.frames.filter((f) => f === evBytes)).toHaveLength(2);
     const report = await r.done;
     expect(report.notes).toEqual(expect.arrayContaining([`fault: sent frame ${ev} twice`, `fault: delayed frame ${ev} by 150 ms`]));
 
-    const dr = await against(await replay({ faults: [parseFault(`drop@${ev}`)] }), 'same');
+    // A drop: the client's connection ends abnormally (no close frame) right after that frame.
+    const dropped = await replay({ faults: [parseFault(`drop@${ev}`)] });
+    const dtap: Tap = { frames: [] };
+    await Promise.race([session(dropped.addresses.ws!, 'same', dtap).catch(() => undefined), dropped.done]);
+    const dr = await dropped.done;
+    await until(() => dtap.close !== undefined, 3000, 'the client to see the connection end');
+    expect(dtap.close?.code).toBe(1006);
+    expect(dtap.frames[dtap.frames.length - 1]).toBe(evBytes);
     expect(dr.notes).toContain(`fault: dropped the connection after frame ${ev}`);
   });
 });

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { record } from '../../src/record/recorder.js';
 import { serveReplay } from '../../src/replay/serve.js';
+import { until } from '../helpers/runtime.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 const tape = tapeDir();
@@ -23,7 +24,7 @@ describe('stdio lines, blank ones too, are recorded and replayed byte for byte',
     const recorded = collect(output);
     const rec = await record({ tape: path, stdio: { command: [process.execPath, '-e', CHILD], input, output } });
     input.write('{"n":1}\n\n');
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => recorded().endsWith('not json\n'), 5000, 'the child to answer both lines');
     input.end();
     await rec.done;
     await rec.stop();

@@ -34,10 +34,12 @@ describe('jobs (§7, §8) over WebSocket', () => {
     expect(h.accepted!.trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
-  it('accepts a full traceparent and keeps its trace id', async () => {
-    const h = c.submit({ agent: 'echo' }, { trace_id: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+  it('accepts a full traceparent and carries it as given (§11), on job.accepted and every event', async () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const h = c.submit({ agent: 'echo' }, { trace_id: tp });
     await h.done;
-    expect(h.accepted!.trace_id).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(h.accepted!.trace_id).toBe(tp);
+    expect(h.messages.filter((m) => m.type !== 'job.accepted').map((m) => m.trace_id)).toEqual(['job.event', 'job.result'].map(() => tp));
   });
 
   it('progress: total events with current 1..total', async () => {

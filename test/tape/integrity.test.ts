@@ -156,7 +156,7 @@ describe('read-only commands never change a tape', () => {
       expect(Object.keys(snapshot(t))).toHaveLength(1);
       await readsLeaveAlone(t);
     }
-  });
+  }, 60_000);
 });
 
 describe('one writer at a time', () => {

@@ -110,6 +110,8 @@ export function listenWebSocket(
   });
   const wss = new WebSocketServer({ server, maxPayload: WS_MAX_PAYLOAD, handleProtocols: opts.handleProtocols, skipUTF8Validation: opts.skipUTF8Validation });
   wss.on('connection', (ws, req) => onConnection(new WebSocketTransport(ws), req));
+  // ws re-emits the server's errors on wss; a failed listen is reported through the promise below.
+  wss.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

@@ -1,4 +1,5 @@
 import type { AgentDefinition } from '../agent.js';
+import { assistantAgent, type LlmSettings } from './assistant.js';
 import { chatty, child, echo, fail, llm, parent, progress, refactor, report } from './simple.js';
 import { budget, flood, leaseWatch, slow, ticker } from './timed.js';
 
@@ -19,3 +20,8 @@ export const CONFORMANCE_AGENTS: readonly AgentDefinition[] = [
   refactor,
   llm,
 ];
+
+/** What `arcp serve` hosts: the conformance agents and the LLM-driven `assistant`. */
+export function referenceAgents(llm: () => LlmSettings | undefined): AgentDefinition[] {
+  return [...CONFORMANCE_AGENTS, assistantAgent(llm)];
+}

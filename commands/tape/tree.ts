@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { tapeTree } from '../../src/fork/tree.js';
+import { treeLines } from '../../src/render/fork.js';
+import { styleFor } from '../../src/render/style.js';
+import { ArcpCommand } from '../_base.js';
+
+export default class TapeTree extends ArcpCommand {
+  static override summary = 'The tapes of a folder as a family tree: forks under their parents, with fork points, edits and outcomes';
+  static override description = `A fork (\`arcp fork\`) hangs under the tape its lineage names (by fingerprint, so renamed
+tapes still link). Each line shows where it was forked, the edit, whether it was continued
+live, and how its jobs ended. --json prints the tree as one object.
+
+Exit codes: 0 shown, 2 the folder cannot be read.`;
+  static override examples = ['<%= config.bin %> tape tree', '<%= config.bin %> tape tree tapes/ --json'];
+  static override args = { dir: Args.string({ description: 'folder of tapes', default: 'tapes', ignoreStdin: true }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(TapeTree);
+    const tree = tapeTree(args.dir);
+    if (flags.json) this.emitJson(tree);
+    else process.stdout.write(treeLines(tree, styleFor(process.stdout)).join('\n') + '\n');
+  }
+}

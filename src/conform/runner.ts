@@ -1,0 +1,38 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ToolError } from '../errors.js';
+
+/** Runs `work` over `items`, at most `n` at a time. */
+export async function pool<T>(items: T[], n: number, work: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+/** The folder for a run's tapes: the one given (created if missing), else a fresh temp folder. */
+export function tapeDir(given?: string): string {
+  if (given === undefined) return mkdtempSync(join(tmpdir(), 'arcp-conform-'));
+  try {
+    mkdirSync(given, { recursive: true });
+  } catch (e) {
+    throw new ToolError('E_USAGE', `cannot create --tapes ${given}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'name a folder you can write to');
+  }
+  return given;
+}
+
+/** `session/resume/gap-free-replay` → `session.resume.gap-free-replay.tape`. */
+export const tapeName = (checkId: string): string => `${checkId.replace(/\//g, '.')}.tape`;
+
+const SECRET_FLAGS = new Set(['--token', '-t', '--token2', '--observer-token']);
+
+/** The command line as a tape may keep it: token values replaced (a tape never holds a secret in clear). */
+export function redactArgv(argv: string[]): string[] {
+  return argv.map((a, i) => {
+    const eq = a.indexOf('=');
+    if (eq > 0 && SECRET_FLAGS.has(a.slice(0, eq))) return `${a.slice(0, eq)}=[redacted]`;
+    return i > 0 && SECRET_FLAGS.has(argv[i - 1]) ? '[redacted]' : a;
+  });
+}
