@@ -21,12 +21,15 @@ function firstJsonLine(p: Proc, what: string, ms = 15_000): Promise<Record<strin
 
 const run = (args: string[]): Proc => execa(process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
 
-/** `arcp serve` as a child process; its WebSocket URL. */
-export async function serveCli(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const p = run(['serve', '--port', '0', '--json', ...args]);
-  const ready = await firstJsonLine(p, 'arcp serve');
+/** A long-running command (`serve`, `llm serve`) as a child process; the URL it prints when ready. */
+export async function startCli(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  const p = run([...args, '--json']);
+  const ready = await firstJsonLine(p, `arcp ${args.slice(0, 2).join(' ')}`);
   return { url: String(ready.url), stop: async () => void (p.kill('SIGINT'), await p) };
 }
+
+/** `arcp serve` as a child process; its WebSocket URL. */
+export const serveCli = (args: string[]) => startCli(['serve', '--port', '0', ...args]);
 
 /** `arcp record` as a child process in front of a runtime (and LLM routes); stop() seals the tape. */
 export async function recordCli(args: string[]): Promise<{ ws?: string; http?: string; stop: () => Promise<{ exitCode?: number; stderr: string }> }> {
