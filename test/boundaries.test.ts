@@ -40,6 +40,12 @@ describe('import boundaries', () => {
       expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(/better-sqlite3|\b(SELECT|INSERT)\b/);
     }
   });
+  it('records read tapes and know nothing of recording, replay, runtimes or the renderers; they speak no SQL', () => {
+    for (const f of files(join(ROOT, 'src/records'))) {
+      for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/(record|replay|runtime|client|render|conform|fork)\/|better-sqlite3/);
+      expect(readFileSync(f, 'utf8'), relative(ROOT, f)).not.toMatch(/\b(SELECT|INSERT|UPDATE)\b/);
+    }
+  });
   it('record and replay stay apart', () => {
     for (const f of files(join(ROOT, 'src/record'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/replay\//);
     for (const f of files(join(ROOT, 'src/replay'))) for (const imp of importsOf(f)) expect(imp, `${relative(ROOT, f)} imports ${imp}`).not.toMatch(/\/record\/(recorder|ws-proxy|stdio-wrap|http-proxy)/);

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { parseSse } from '../llm/sse.js';
 import { sha256hex } from '../tape/fingerprint.js';
 
 /** What an LLM API answered, as one JSON value: a streamed answer put back together as the API's own non-streamed shape. */
@@ -13,25 +14,6 @@ export interface Answer {
 type O = Record<string, unknown>;
 const obj = (v: unknown): O => (v && typeof v === 'object' && !Array.isArray(v) ? (v as O) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** The events of an SSE stream: `event` name and `data` (its lines joined), in order. */
-export function sseEvents(text: string): { event?: string; data: string }[] {
-  const out: { event?: string; data: string }[] = [];
-  for (const block of text.split(/\r\n\r\n|\n\n|\r\r/)) {
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r\n|\n|\r/)) {
-      if (!line || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (event !== undefined || data.length) out.push(event === undefined ? { data: data.join('\n') } : { event, data: data.join('\n') });
-  }
-  return out;
-}
 
 const parse = (s: string): unknown => {
   try {
@@ -123,17 +105,22 @@ function openaiResponses(events: O[]): Answer {
   return { dialect: 'openai.responses', value: done ? obj(done.response) : { output_text: text }, text };
 }
 
-/** A response body as the answer a record states: SSE streams reassembled, JSON parsed, text as text. */
+/**
+ * A response body as the answer a record states: SSE streams reassembled into the API's own
+ * unstreamed shape (every choice, tool call and usage field kept, never throwing on a stranger's
+ * events), JSON parsed, text as text. (src/llm's dialects assemble a neutral turn for the agent
+ * and fork; a record keeps what the API said, in its words.)
+ */
 export function assembleAnswer(body: Buffer, contentType: string, sse: boolean): Answer {
   if (!isUtf8(body)) return { dialect: 'binary', value: { bytes: body.length, sha256: sha256hex(body) } };
   const text = body.toString('utf8');
   if (sse || /event-stream/i.test(contentType)) {
-    const events = sseEvents(text);
+    const events = parseSse(body);
     const data = events.map((e) => obj(parse(e.data)));
     if (data.some((d) => Array.isArray(d.choices))) return openaiChat(data.filter((d) => Array.isArray(d.choices) || d.usage));
     if (data.some((d) => typeof d.type === 'string' && /^(message|content_block)_/.test(d.type))) return anthropicMessages(data);
     if (data.some((d) => typeof d.type === 'string' && d.type.startsWith('response.'))) return openaiResponses(data);
-    return { dialect: 'sse', value: events.map((e) => ({ ...e, data: parse(e.data) ?? e.data })) };
+    return { dialect: 'sse', value: events.map((e) => ({ ...(e.event !== undefined ? { event: e.event } : {}), data: parse(e.data) ?? e.data })) };
   }
   const json = parse(text);
   if (json !== undefined) {
