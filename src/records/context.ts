@@ -1,5 +1,6 @@
 import { at, json, type RecordBuilder, type Timed } from './build.js';
 import type { Job, Ledger } from './ledger.js';
+import type { FrameRef } from './schema.js';
 import { shownSecret } from './secrets.js';
 import type { Msg } from './walk.js';
 
@@ -20,30 +21,50 @@ export const noOutcome = (c: Context, what: string, last: Timed) => ({
   message: `the tape holds no outcome of ${what}; last seen at seq ${last.seq}${c.sealed ? '' : ' (the tape is unsealed: its recording did not finish)'}`,
 });
 
+type Attr = [key: string, value: string | number | boolean | undefined, refs: (FrameRef | undefined)[]];
+
 /** Session, principal and client of a session, as the wire names them. */
-export function sessionAttrs(b: RecordBuilder, c: Context, sessionId: string, fallback: Msg): void {
+function sessionList(c: Context, sessionId: string, fallback: Msg): Attr[] {
   const s = c.ledger.session(sessionId);
-  if (!sessionId.startsWith('channel ')) b.attr('arcp.session_id', sessionId, s?.welcome ? at(s.welcome, '/session_id') : at(fallback, '/session_id'));
+  const out: Attr[] = [];
+  if (!sessionId.startsWith('channel ')) out.push(['arcp.session_id', sessionId, [s?.welcome ? at(s.welcome, '/session_id') : at(fallback, '/session_id')]]);
   const hello = s?.hello;
   const auth = obj(hello?.payload.auth);
   const token = str(auth.token);
-  if (hello && token) b.attr('arcp.principal', `${str(auth.scheme) ?? 'bearer'} ${shownSecret(token)}`, at(hello, '/payload/auth'));
+  if (hello && token) out.push(['arcp.principal', `${str(auth.scheme) ?? 'bearer'} ${shownSecret(token)}`, [at(hello, '/payload/auth')]]);
   const client = obj(hello?.payload.client);
-  if (hello && str(client.name)) b.attr('arcp.client', `${client.name}${str(client.version) ? `@${client.version}` : ''}`, at(hello, '/payload/client'));
+  if (hello && str(client.name)) out.push(['arcp.client', `${client.name}${str(client.version) ? `@${client.version}` : ''}`, [at(hello, '/payload/client')]]);
+  return out;
+}
+
+export function sessionAttrs(b: RecordBuilder, c: Context, sessionId: string, fallback: Msg): void {
+  for (const [k, v, refs] of sessionList(c, sessionId, fallback)) b.attr(k, v, ...refs);
+}
+
+/** Each job's bounding attributes, worked out once: every record of the job carries them. */
+const jobLists = new WeakMap<Job, Attr[]>();
+
+function jobList(c: Context, job: Job): Attr[] {
+  const k = job.known;
+  const trace = str(k.payload.trace_id) ?? str(k.env.trace_id);
+  const out: Attr[] = [
+    ['arcp.job_id', job.id, [at(k, k.env.job_id !== undefined ? '/job_id' : '/payload/job_id')]],
+    ['arcp.agent', agentOf(job), [at(k, '/payload/agent')]],
+    ['arcp.trace_id', trace, [at(k, k.payload.trace_id !== undefined ? '/payload/trace_id' : '/trace_id')]],
+    ...sessionList(c, job.session, k),
+  ];
+  if (k.payload.lease !== undefined) out.push(['arcp.lease', json(k.payload.lease), [at(k, '/payload/lease')]]);
+  if (k.payload.lease_constraints !== undefined) out.push(['arcp.lease_constraints', json(k.payload.lease_constraints), [at(k, '/payload/lease_constraints')]]);
+  for (const [cur, v] of Object.entries(obj(k.payload.budget))) if (typeof v === 'number') out.push([`arcp.budget.${cur}`, v, [at(k, `/payload/budget/${cur}`)]]);
+  if (job.parent) out.push(['arcp.parent_job_id', job.parent.id, [at(k, '/payload/parent_job_id')]]);
+  return out;
 }
 
 /** What bounded an action of a job: the job, its trace, session, principal, lease and budget. */
 export function jobAttrs(b: RecordBuilder, c: Context, job: Job): void {
-  const k = job.known;
-  b.attr('arcp.job_id', job.id, at(k, k.env.job_id !== undefined ? '/job_id' : '/payload/job_id'));
-  b.attr('arcp.agent', agentOf(job), at(k, '/payload/agent'));
-  const trace = str(k.payload.trace_id) ?? str(k.env.trace_id);
-  b.attr('arcp.trace_id', trace, at(k, k.payload.trace_id !== undefined ? '/payload/trace_id' : '/trace_id'));
-  sessionAttrs(b, c, job.session, k);
-  if (k.payload.lease !== undefined) b.attr('arcp.lease', json(k.payload.lease), at(k, '/payload/lease'));
-  if (k.payload.lease_constraints !== undefined) b.attr('arcp.lease_constraints', json(k.payload.lease_constraints), at(k, '/payload/lease_constraints'));
-  for (const [cur, v] of Object.entries(obj(k.payload.budget))) if (typeof v === 'number') b.attr(`arcp.budget.${cur}`, v, at(k, `/payload/budget/${cur}`));
-  if (job.parent) b.attr('arcp.parent_job_id', job.parent.id, at(k, '/payload/parent_job_id'));
+  let list = jobLists.get(job);
+  if (!list) jobLists.set(job, (list = jobList(c, job)));
+  for (const [k, v, refs] of list) b.attr(k, v, ...refs);
 }
 
 export function remainingAttrs(b: RecordBuilder, remaining: Map<string, Msg>): void {

@@ -69,7 +69,7 @@ export function atPointer(doc: unknown, pointer: string): { found: boolean; valu
   if (pointer === '') return { found: true, value: doc };
   let v: unknown = doc;
   for (const raw of pointer.slice(1).split('/')) {
-    const k = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const k = raw.includes('~') ? raw.replace(/~1/g, '/').replace(/~0/g, '~') : raw;
     if (Array.isArray(v) && /^\d+$/.test(k) && Number(k) < v.length) v = v[Number(k)];
     else if (isObj(v) && Object.prototype.hasOwnProperty.call(v, k)) v = v[k];
     else return { found: false };

@@ -84,6 +84,8 @@ export class Ledger implements WalkSink {
   /** The last client request on each connection, for a `session.error` that names none. */
   private readonly lastRequest = new Map<number, Submit | Cancel | undefined>();
   private readonly seenEvents = new Set<string>();
+  /** The first submit with each envelope id, per connection. */
+  private readonly submitIds = new Map<string, Msg>();
 
   exchange(e: HttpExchange): void {
     this.exchanges.push(e);
@@ -109,7 +111,11 @@ export class Ledger implements WalkSink {
         const pending = this.queue(this.pendingSubmits, m.channel);
         const s: Submit = { msg: m, agent: str(m.payload.agent) };
         const id = str(m.env.id);
-        s.repeats = this.submits.find((o) => o.msg.channel === m.channel && id !== undefined && str(o.msg.env.id) === id)?.msg;
+        if (id !== undefined) {
+          const key = `${m.channel}\u0000${id}`;
+          s.repeats = this.submitIds.get(key);
+          this.submitIds.set(key, s.repeats ?? m);
+        }
         this.submits.push(s);
         pending.push(s);
         this.lastRequest.set(m.channel, s);
