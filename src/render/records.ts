@@ -37,6 +37,8 @@ function jobLines(r: ArcpRecord, c: ChalkInstance): string[] {
     `  ${c.dim('intent')}   ${r.event.intent}`,
     `  ${c.dim('inputs')}   ${shown(r.event.inputs, 100)}`,
     ...(by ? [`  ${c.dim('bounded')}  ${clip(by, 140)}`] : []),
+    ...(typeof a['arcp.resubmits'] === 'number' ? [`  ${c.dim('resubmit')} accepted again for ${plural(a['arcp.resubmits'], 'later submit')} (idempotency)`] : []),
+    ...(typeof a['arcp.notes'] === 'string' ? [`  ${c.dim('notes')}    ${c.yellow(clip(a['arcp.notes'], 140))}`] : []),
   ];
 }
 

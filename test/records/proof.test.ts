@@ -105,7 +105,7 @@ describe('arcp tape records --verify', () => {
     expect(v.differences[0]).toMatch(/^the tape's fingerprint is "fp1:[0-9a-f]{64}" in the records, "fp1:[0-9a-f]{64}" from the tape$/);
     expect(v.differences.join('\n')).toMatch(new RegExp(`/evidence/fields/output/0/sha256 is "${doc.records.find((r) => r.event.action === 'tool:stats.summarize')!.evidence.fields.output[0].sha256}" in the records`));
     expect(v.differences.join('\n')).toMatch(/\/event\/output\/mean is 348\.12 in the records, 348\.13 from the tape/);
-  });
+  }, 40_000);
 
   it('a file that is not a records file is an input error (exit 2)', async () => {
     const path = file('not-records.json');
@@ -179,7 +179,7 @@ describe('arcp tape keygen, attest, verify --signature', () => {
     expect(r.stdout).toMatch(/record \S+:tool:job_\w+:c1: \/event\/output\/p95 is 1102\.5 in the records, 1102\.4 from the tape/);
     // Only the one byte: the records are otherwise the tape's own.
     expect(verifyRecords(path, tape).differences).toHaveLength(1);
-  });
+  }, 40_000);
 
   it('a flipped byte in the signature, or another key, fails', async () => {
     const a = JSON.parse(readFileSync(attestation, 'utf8'));
@@ -197,9 +197,9 @@ describe('arcp tape keygen, attest, verify --signature', () => {
     const r2 = await arcp(['tape', 'verify', tape, '--signature', attestation, '--pubkey', other.publicKey, '--records', records]);
     expect(r2.exitCode).toBe(1);
     expect(r2.stdout).toMatch(new RegExp(`signed with key ed25519:[0-9a-f]{32}, not with the given public key \\(${other.keyId}\\)`));
-  });
+  }, 40_000);
 
-  it('refuses a private key others can read, a private key as --pubkey, and records that are not the tape\'s', async () => {
+  it('refuses a private key others can read, a private key as --pubkey, a key pair over an existing one, and records that are not the tape\'s', async () => {
     const loose = file('loose.key');
     copyFileSync(key, loose);
     chmodSync(loose, 0o644);
@@ -209,10 +209,13 @@ describe('arcp tape keygen, attest, verify --signature', () => {
     const b = await arcp(['tape', 'verify', tape, '--signature', attestation, '--pubkey', key]);
     expect(b.exitCode).toBe(2);
     expect(b.stderr).toMatch(/is a private key/);
+    const again = await arcp(['tape', 'keygen', '--out', file('signer')]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/signer\.key exists \(pass --force/);
     const wrong = file('wrong.records.json');
     writeFileSync(wrong, readFileSync(records, 'utf8').replace('"outliers": 3', '"outliers": 4'));
     const c = await arcp(['tape', 'attest', tape, '--key', key, '--records', wrong, '--out', file('y.json')]);
     expect(c.exitCode).toBe(1);
     expect(c.stderr).toMatch(/are not the records of .*: record .*\/event\/output\/outliers is 4 in the records, 3 from the tape/);
-  });
+  }, 60_000);
 });

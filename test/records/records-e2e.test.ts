@@ -183,5 +183,5 @@ describe('arcp tape records over a tape recorded end to end', () => {
     const bad = await arcp(['tape', 'records', tape, '--job', 'job_NOPE']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/has no job job_NOPE \(its jobs: job_/);
-  });
+  }, 40_000);
 });

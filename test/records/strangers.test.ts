@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { deriveRecords } from '../../src/records/derive.js';
+import { arcp } from '../helpers/cli.js';
 import type { ArcpRecord } from '../../src/records/schema.js';
 import { tapeDir } from '../helpers/tape.js';
 import { falseEvidence } from './evidence-check.js';
@@ -121,4 +124,21 @@ describe('records of strangers\' traffic', () => {
     const llm = deriveRecords(path).records.find((r) => r.kind === 'llm')!;
     expect(llm.event).toMatchObject({ status: 'ok', correlationId: 'job_B', output: { choices: [{ message: { content: 'hi' } }] }, attributes: { 'arcp.correlated_by': 'arcp-job-id', 'arcp.notes': `traceparent names trace ${'a'.repeat(32)} of job job_A, arcp-job-id names job_B` } });
   });
+
+  it('a file that is not a tape, or a tape whose frames no longer match its seal, is one line naming it (exit 2)', async () => {
+    const foreign = tape('notes.tape');
+    writeFileSync(foreign, 'just some notes\n');
+    const r = await arcp(['tape', 'records', foreign]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^arcp: .*notes\.tape is not an arcp tape \(not an SQLite file\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const resealed = tape('resealed.tape');
+    copyFileSync(tape('reordered.tape'), resealed);
+    const db = new Database(resealed);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'fingerprint'").run(JSON.stringify(`fp1:${'0'.repeat(64)}`));
+    db.close();
+    const s = await arcp(['tape', 'records', resealed]);
+    expect(s.exitCode).toBe(2);
+    expect(s.stderr.trim()).toMatch(/^arcp: .*resealed\.tape: its frames give fingerprint fp1:[0-9a-f]{64}, but the tape was sealed with fp1:0{64} \(`arcp tape verify` lists what is wrong/);
+  }, 40_000);
 });
