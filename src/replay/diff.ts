@@ -1,5 +1,5 @@
 import { describeFrame } from '../tape/inspect.js';
-import { RequestHead, ResponseHead } from '../tape/format.js';
+import { isBodyKind, RequestHead, ResponseHead } from '../tape/format.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import { compareFrames, compareValues, type Comparison } from './compare.js';
 import { IdMap } from './ids.js';
@@ -31,6 +31,20 @@ function compareFrame(a: TapeFrame, b: TapeFrame, vol: Volatility, ids: IdMap): 
 const judged = (f: TapeFrame) => f.dir !== 'meta';
 
 /**
+ * The next frame worth comparing. An HTTP body's rows are the writer's batches (how its chunks
+ * happened to fall into 50 ms windows), not a property of the exchange: consecutive body rows
+ * come back as one frame holding the whole body, so two recordings of the same bytes compare equal.
+ */
+function nextJudged(s: ChannelScript): TapeFrame | undefined {
+  while (s.peek() && !judged(s.peek()!)) s.next();
+  const f = s.next();
+  if (!f || !isBodyKind(f.kind)) return f;
+  const parts = [f.data];
+  for (let n = s.peek(); n && n.kind === f.kind && n.dir === f.dir; n = s.peek()) parts.push(s.next()!.data);
+  return parts.length === 1 ? f : { ...f, data: Buffer.concat(parts), size: parts.reduce((k, p) => k + p.length, 0) };
+}
+
+/**
  * `arcp diff A B`: the first divergence between two recordings, by the same rules as replay:
  * channels paired in order, frames compared in order, identifiers of A mapped to B's.
  */
@@ -57,10 +71,8 @@ export function diffTapes(a: string, b: string, o: DiffOptions = {}): ReplayRepo
     const sb = new ChannelScript(b, cb[i]);
     try {
       for (;;) {
-        while (sa.peek() && !judged(sa.peek()!)) sa.next();
-        while (sb.peek() && !judged(sb.peek()!)) sb.next();
-        const fa = sa.next();
-        const fb = sb.next();
+        const fa = nextJudged(sa);
+        const fb = nextJudged(sb);
         if (!fa && !fb) break;
         if (!fa || !fb) {
           const f = (fa ?? fb)!;

@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diffTapes } from '../../src/replay/diff.js';
+import { importJsonl } from '../../src/tape/interchange/import-jsonl.js';
 import { compareFrames } from '../../src/replay/compare.js';
 import { HttpMatcher } from '../../src/replay/http-match.js';
 import { IdMap } from '../../src/replay/ids.js';
@@ -74,5 +79,31 @@ describe('walking frames from strangers', () => {
     expect(m.matches(m.key(req(d)), req(deep(100_000, '2')))).toBe(false);
     const partial = new HttpMatcher([{ prefix: '/', headers: [], ignoreQuery: [], volatile: [], partial: true }], vol);
     expect(partial.matches(partial.key(req(d)), req(d))).toBe(true);
+  });
+});
+
+describe('arcp diff of HTTP exchanges', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'arcp-diff-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A tape of one SSE exchange whose body lines (rows) are cut as `rows` says. */
+  async function exchange(name: string, rows: string[][]) {
+    const line = (i: number, o: object) => JSON.stringify({ i, ts: '2026-12-01T00:00:00.000Z', mono_ms: i, scenario: 's', conn: 'h1', ...o });
+    const lines = [line(0, { dir: 'c2s', kind: 'http.request', channel: 'http', raw: JSON.stringify({ method: 'POST', path: '/v1/sse', headers: [] }) })];
+    lines.push(line(1, { dir: 's2c', kind: 'http.response', raw: JSON.stringify({ status: 200, headers: [['content-type', 'text/event-stream']] }) }));
+    rows.forEach((chunks, k) => lines.push(line(2 + k, { dir: 's2c', kind: 'http.response.body', raw: chunks.join(''), ...(chunks.length > 1 ? { parts: chunks.map((c) => [c.length, 2 + k]) } : {}) })));
+    const src = join(dir, `${name}.jsonl`);
+    writeFileSync(src, lines.join('\n') + '\n');
+    const tape = join(dir, `${name}.tape`);
+    await importJsonl({ source: src, tape });
+    return tape;
+  }
+  it('compares a body whole: the same bytes batched into other rows are equal, other bytes are not', async () => {
+    const a = await exchange('a', [['data: 1\n\n', 'data: 2\n\n'], ['data: 3\n\n']]);
+    const b = await exchange('b', [['data: 1\n\n'], ['data: 2\n\n', 'data: 3\n\n']]);
+    const c = await exchange('c', [['data: 1\n\n'], ['data: 2\n\n', 'data: 4\n\n']]);
+    expect(diffTapes(a, b).divergences).toEqual([]);
+    const d = diffTapes(a, c);
+    expect(d.divergences).toHaveLength(1);
+    expect(d.divergences[0].dir).toBe('s2c');
   });
 });
