@@ -49,7 +49,7 @@ that does not apply, unreadable tape).`;
     force: Flags.boolean({ description: 'replace the child tape if it exists' }),
     'keep-rest': Flags.boolean({ description: 'without a runtime: keep the parent\'s frames after the step, unchanged' }),
     note: Flags.string({ description: 'a note kept in the lineage' }),
-    target: Flags.string({ char: 't', description: 'continue against this live runtime (ws://…) instead of spawning one' }),
+    target: Flags.string({ char: 'u', description: 'continue against this live runtime (ws://…) instead of spawning one' }),
     token: Flags.string({ description: 'the real bearer token, for a parent whose token was redacted', env: 'ARCP_TOKEN' }),
     'llm-upstream': Flags.string({ description: 'where LLM calls after the fork point go (recorded), e.g. http://127.0.0.1:8080/v1' }),
     then: Flags.string({ description: 'tape:PATH: answer LLM calls after the fork point from that tape' }),

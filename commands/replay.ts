@@ -63,7 +63,7 @@ input error (a damaged or altered tape included).`;
     port: Flags.integer({ char: 'p', description: 'WebSocket port (0 = any free port)', default: 0, min: 0, max: 65535 }),
     stdio: Flags.boolean({ description: 'serve the runtime side on stdin/stdout' }),
     'http-port': Flags.integer({ description: 'serve the recorded HTTP exchanges on this port (0 = any free port)', min: 0, max: 65535 }),
-    target: Flags.string({ char: 't', description: 'live runtime to replay the client side against (ws://…)' }),
+    target: Flags.string({ char: 'u', description: 'live runtime to replay the client side against (ws://…)' }),
     token: Flags.string({ description: 'real bearer token for a tape whose token was redacted (with --target or a command)', env: 'ARCP_TOKEN' }),
     volatile: Flags.string({ description: 'JSON pointer whose value may differ (repeatable; * matches any key)', multiple: true, default: [] }),
     preset: Flags.boolean({ description: 'the built-in ARCP volatile preset (--no-preset: everything must match exactly)', default: true, allowNo: true }),

@@ -29,7 +29,7 @@ could not be resumed included).`;
     token: Flags.string({ char: 't', description: 'bearer token', env: 'ARCP_TOKEN', required: true }),
     agent: Flags.string({ char: 'a', description: 'agent name or name@version', required: true }),
     input: Flags.string({ char: 'i', description: 'job input as JSON' }),
-    lease: Flags.string({ char: 'l', description: 'lease_request as JSON, e.g. {"tool.call":["stats.*"]}' }),
+    lease: Flags.string({ description: 'lease_request as JSON, e.g. {"tool.call":["stats.*"]}' }),
     'expires-at': Flags.string({ description: 'lease_constraints.expires_at (ISO 8601 UTC)' }),
     'idempotency-key': Flags.string({ description: 'idempotency_key' }),
     'max-runtime': Flags.integer({ description: 'max_runtime_sec', min: 1 }),
