@@ -14,6 +14,8 @@ export interface StageOptions {
   heartbeatSec?: number;
   /** Envelope fields added to every frame the suite sends (unknown-fields scenario). */
   envelopeExtra?: Record<string, unknown>;
+  /** How long the client may take to connect and say hello. */
+  startMs?: number;
 }
 
 /** What the suite's runtime learnt of the client's session: facts the checks judge. */
@@ -169,8 +171,11 @@ export class Stage {
     return this.send(peer, 'session.welcome', payload);
   }
 
-  /** Waits for the client's hello on connection `n` and welcomes it. A wrong token is refused. */
-  async hello(n = 0, ms = 10_000): Promise<{ peer: Peer; hello: Received }> {
+  /**
+   * Waits for the client's hello on connection `n` and welcomes it; a wrong token is refused.
+   * The first one may take as long as the scenario may (`startMs`): a client process starts slowly.
+   */
+  async hello(n = 0, ms = this.o.startMs ?? 10_000): Promise<{ peer: Peer; hello: Received }> {
     const peer = await this.connection(n, ms);
     const hello = await peer.waitFor((m) => m.type === 'session.hello' || m.type === 'session.resume', 'session.hello', ms);
     const p = hello.msg.payload ?? {};
