@@ -1,16 +1,17 @@
+import { FEATURES } from '../../engine/negotiate.js';
 import { newId, newToken } from '../../engine/ids.js';
 import { listenWebSocket, type WsListener } from '../../engine/transport/websocket.js';
 import type { Transport } from '../../engine/transport/transport.js';
 import type { ExchangeRecorder, LoggedFrame, Msg } from '../exchange.js';
 import { Peer, WaitTimeout, type Received } from '../peer.js';
 
-/** Features the suite's runtime can play; a scenario acknowledges the client's offer within these. */
-export const STAGE_FEATURES = ['heartbeat', 'ack', 'list_jobs', 'subscribe', 'lease_expires_at', 'cost.budget', 'model.use', 'provisioned_credentials', 'progress', 'result_chunk', 'agent_versions'];
+/** The suite's runtime plays every feature the draft names; a scenario may acknowledge fewer. */
+export const STAGE_FEATURES: readonly string[] = FEATURES;
 
 export interface StageOptions {
   token: string;
   /** Features the welcome may acknowledge (intersected with the client's offer). */
-  features?: string[];
+  features?: readonly string[];
   heartbeatSec?: number;
   /** Envelope fields added to every frame the suite sends (unknown-fields scenario). */
   envelopeExtra?: Record<string, unknown>;

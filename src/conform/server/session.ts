@@ -1,21 +1,11 @@
+import { FEATURES } from '../../engine/negotiate.js';
 import { newId } from '../../engine/ids.js';
 import type { Msg } from '../exchange.js';
 import { Peer, WaitTimeout, type Received } from '../peer.js';
 import type { ServerContext } from './context.js';
 
-export const ALL_FEATURES = [
-  'heartbeat',
-  'ack',
-  'list_jobs',
-  'subscribe',
-  'lease_expires_at',
-  'cost.budget',
-  'model.use',
-  'provisioned_credentials',
-  'progress',
-  'result_chunk',
-  'agent_versions',
-];
+/** The suite offers every feature the draft names unless a check says otherwise. */
+export const ALL_FEATURES: readonly string[] = FEATURES;
 
 export const TERMINAL = new Set(['job.result', 'job.error']);
 const isError = (m: Msg) => m.type === 'session.error' || m.type === 'job.error';
@@ -23,7 +13,7 @@ const isError = (m: Msg) => m.type === 'session.error' || m.type === 'job.error'
 export interface HelloOptions {
   token?: string;
   /** Features to offer; `null` sends a hello without a features list. */
-  features?: string[] | null;
+  features?: readonly string[] | null;
   label?: string;
   /** Answer the runtime's pings (default on). */
   autoPong?: boolean;
@@ -54,7 +44,7 @@ export class SuiteSession {
   resumeToken!: string;
   /** The effective feature set (§6.2): what the hello offered that the welcome listed. */
   features = new Set<string>();
-  offered: string[] | null = null;
+  offered: readonly string[] | null = null;
   /** Answers already paired with a submit. */
   private claimed = new Set<Msg>();
   private pinger?: NodeJS.Timeout;
