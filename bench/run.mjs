@@ -3,6 +3,7 @@ import { conformBench } from './conform.mjs';
 import { ingest } from './ingest.mjs';
 import { recordBench, stopAll } from './record.mjs';
 import { replayBench } from './replay.mjs';
+import { recordsBench } from './records.mjs';
 
 const only = process.argv[2];
 const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
@@ -19,6 +20,11 @@ try {
     rows.push({ name: `Tape ingest, ${r.frames / 1000}k frames, 30 % duplicate bodies`, unit: 'frames/s', record: r.perSec, target: '≥ 150,000 frames/s', ok: r.perSec >= 150_000 });
   }
   if (!only || only === 'conform') rows.push(...(await conformBench()));
+  if (!only || only === 'records') {
+    const r = await recordsBench();
+    const perSec = r.frames / (r.deriveMs / 1000);
+    rows.push({ name: `Records of ${Math.round(r.frames / 1000)}k frames (${r.records / 1000}k records)`, unit: 'frames/s', relay: r.frames / (r.readMs / 1000), record: perSec, ratio: r.readMs / r.deriveMs, target: 'reference: baseline is reading the tape (every frame hash-checked)' });
+  }
 } finally {
   await stopAll();
 }

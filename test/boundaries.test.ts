@@ -61,6 +61,10 @@ describe('import boundaries', () => {
     expect(sql.map((f) => relative(ROOT, f))).toEqual([]);
   });
 
+  it('records read tapes and know nothing of recording, replay, runtimes or the renderers', () => {
+    expect(offenders(['src/records'], (i) => under(i, 'src/record', 'src/replay', 'src/runtime', 'src/client', 'src/render', 'src/conform', 'src/fork', 'commands') || i.to === 'better-sqlite3')).toEqual([]);
+  });
+
   it('record and replay stay apart (replay reuses only the recorder\'s exchange code and shared helpers)', () => {
     expect(offenders(['src/record'], (i) => under(i, 'src/replay'))).toEqual([]);
     expect(offenders(['src/replay'], (i) => under(i, 'src/record/recorder.ts', 'src/record/ws-proxy.ts', 'src/record/stdio-wrap.ts', 'src/record/http-proxy.ts'))).toEqual([]);

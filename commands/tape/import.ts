@@ -4,7 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import { importJsonl } from '../../src/tape/interchange/import-jsonl.js';
 import { importHar } from '../../src/tape/interchange/import-har.js';
 import { redactionRules } from '../../src/record/recorder.js';
-import { summaryLines } from '../../src/render/record.js';
+import { recordedWhole, summaryLines } from '../../src/render/record.js';
 import { styleFor } from '../../src/render/style.js';
 import { ArcpCommand } from '../_base.js';
 
@@ -15,7 +15,8 @@ transport events; original times are kept. --har reads a HAR 1.2 log (browser de
 mitmproxy, Polly.js, tape export --har): an HTTP exchange per entry, replayable with
 \`arcp replay TAPE --http-port N\`. Secrets are redacted as when recording, unless --no-redact.
 
-Exit codes: 0 imported, 2 usage or input error (the message names the bad line).`;
+Exit codes: 0 imported, 1 imported with losses (the disk refused frames: the tape records the
+gap), 2 usage or input error (the message names the bad line).`;
   static override examples = ['<%= config.bin %> tape import --jsonl ../shared/fixtures/peer-captures/cancel.jsonl', '<%= config.bin %> tape import --jsonl run.jsonl --tape tapes/run-copy.tape --force', '<%= config.bin %> tape import --har session.har --tape tapes/browser.tape'];
   static override args = { file: Args.string({ description: 'JSONL capture file', required: true, ignoreStdin: true }) };
   static override flags = {
@@ -34,5 +35,6 @@ Exit codes: 0 imported, 2 usage or input error (the message names the bad line).
     const s = flags.har ? await importHar(o) : await importJsonl(o);
     if (flags.json) this.emitJson(s);
     else process.stdout.write(summaryLines(s, styleFor(process.stdout)).join('\n') + '\n');
+    if (!recordedWhole(s)) this.exit(1);
   }
 }

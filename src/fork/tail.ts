@@ -117,9 +117,11 @@ export interface TailOutcome {
 
 /**
  * Plays the parent's client side after the fork point, where the runtime now behaves as it
- * will: each recorded client frame goes out once the live jobs have ended (its answers cannot
- * be waited for, they differ now); acks and pongs are sent live instead; a cancel or subscribe
- * for a job that has ended is skipped. The recorded closes end the connections.
+ * will: each recorded client frame goes out once the live jobs have ended and the session replies
+ * the recorded client waited for have come (its answers cannot be waited for, they differ now);
+ * a cancel goes out as long after the previous frame as it did then; acks and pongs are sent
+ * live instead; a cancel or subscribe for a job that has ended is skipped. The recorded closes
+ * end the connections.
  */
 export async function playTail(o: TailOptions): Promise<TailOutcome> {
   const notes = new Set<string>();
@@ -168,6 +170,7 @@ export async function playTail(o: TailOptions): Promise<TailOutcome> {
     }
     owed.set(t, want);
   };
+  let lastMono = r.frames({ fromSeq: o.from, toSeq: o.from }).next().value?.mono_us ?? 0;
   try {
     for (const f of r.frames({ fromSeq: o.from })) {
       if (!arcp.has(f.channel) || f.dir !== 'c2s' && !(f.dir === 'meta' && /terminate/.test(f.data.toString()))) continue;
@@ -179,7 +182,10 @@ export async function playTail(o: TailOptions): Promise<TailOutcome> {
           notes.add(`${type} frames after the fork point were sent live, not as recorded`);
           continue;
         }
-        await quiet();
+        // A cancel is the user's, in time: it goes out as long after the client's last frame as it did then.
+        if (type === 'job.cancel') await sleep(Math.min(Math.max(0, (f.mono_us - lastMono) / 1000), o.timeoutMs));
+        else await quiet();
+        lastMono = f.mono_us;
         let t = conns.get(f.channel);
         if (!t) {
           t = await o.connect(o.channels.find((c) => c.id === f.channel)!);
@@ -188,7 +194,7 @@ export async function playTail(o: TailOptions): Promise<TailOutcome> {
         if (t.closed) continue;
         const out = o.handover.outgoing(frame);
         const m = parsed(out);
-        const job = str(payloadOf(m).job_id);
+        const job = str(m?.job_id) ?? str(payloadOf(m).job_id);
         if (/^job\.(cancel|subscribe|unsubscribe)$/.test(type) && job && o.jobs.ended.has(job)) {
           notes.add(`skipped the recorded ${type} of a job that had already ended in the continuation`);
           continue;

@@ -147,10 +147,8 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
   /** `interrupted`: stopped from outside (SIGINT) rather than at the end of the recording or a divergence. */
   const stop = (interrupted: boolean) =>
     (reported ??= (async () => {
-      // An HTTP side that serves until stopped (a command under test, a record mode) judges what was
-      // not requested itself, when it closes; one that ends on its own is unfinished until it did.
-      const httpEndsItself = Boolean(o.http) && !o.http!.keepServing && (o.http!.mode ?? 'replay') === 'replay';
-      const unplayed = pendingChannels > 0 || (httpEndsItself && !httpDone);
+      // HTTP exchanges need not all be requested (--all-played says otherwise); connections must all be played.
+      const unplayed = pendingChannels > 0;
       finish();
       waitForClient.stop();
       await listener?.close();
@@ -158,7 +156,7 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
       try {
         if (tapeError) throw tapeError;
         for (const n of unfiredNotes(o.faults ?? [], o.tape)) outcome.note(n);
-        const report = outcome.report(scripts, http?.served ?? [], interrupted && unplayed && !outcome.divergences.length ? interruption(scripts.length, pendingChannels, httpDone) : undefined);
+        const report = outcome.report(scripts, http?.served ?? [], interrupted && unplayed && !outcome.divergences.length ? interruption(scripts.length, pendingChannels) : undefined);
         if (http) report.notes.push(...(await http.commit())); // after the report: it may rewrite the tape
         return report;
       } finally {
@@ -169,11 +167,8 @@ export async function serveReplay(o: ServeReplayOptions): Promise<ServingReplay>
 }
 
 /** Why an interrupted replay is not clean. */
-function interruption(opened: number, pending: number, httpDone: boolean): string {
-  if (pending === 0) return 'interrupted before every recorded HTTP exchange was requested';
-  const what = opened === 0 ? 'before any client connected' : `with ${pending} recorded connection${pending === 1 ? '' : 's'} not played to the end`;
-  return `interrupted ${what}${httpDone ? '' : ' (and HTTP exchanges not all requested)'}`;
-}
+const interruption = (opened: number, pending: number): string =>
+  `interrupted ${opened === 0 ? 'before any client connected' : `with ${pending} recorded connection${pending === 1 ? '' : 's'} not played to the end`}`;
 
 /** A one-shot timer that can be armed again. */
 function timer(ms: number, fire: () => void): { start(): void; stop(): void } {

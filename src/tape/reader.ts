@@ -2,7 +2,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ToolError } from '../errors.js';
 import { sha256hex } from './fingerprint.js';
-import { APPLICATION_ID, ChannelRow, FORMAT_VERSION, FrameRow, TapeMeta } from './format.js';
+import { APPLICATION_ID, ChannelRow, FORMAT_VERSION, FrameRow, isFrameRow, TapeMeta } from './format.js';
 import { liveLock, type TapeLock } from './lock.js';
 import { TABLE_COLUMNS } from './sql.js';
 
@@ -64,7 +64,7 @@ export class TapeReader {
       return new TapeReader(path, db, created);
     } catch (e) {
       db?.close();
-      removeCreated(created);
+      tidy(path, created, liveLock(path) !== undefined);
       throw classify(path, e);
     }
   }
@@ -109,7 +109,9 @@ export class TapeReader {
         const [seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, parts, data, blob] = r;
         if (!Buffer.isBuffer(data)) throw new ToolError('E_TAPE_CORRUPT', `${this.path}: frame ${seq} names blob ${blob}, which the tape does not hold`, DAMAGED_HINT);
         this.check(seq as number, blob as number, hash, data);
-        yield { ...parseRow(this.path, `frame ${seq}`, FrameRow, { seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, parts: parseParts(this.path, seq, parts) }), data };
+        const row = { seq, channel, dir, kind, mono_us, wall_ms, hash, size, flags, parts: parseParts(this.path, seq, parts), data };
+        if (!isFrameRow(row)) parseRow(this.path, `frame ${seq}`, FrameRow, row); // says what does not fit
+        yield row as TapeFrame;
       }
       if (page.length < PAGE) return;
       params.after = page[page.length - 1][0] as number;
@@ -136,8 +138,10 @@ export class TapeReader {
     );
     for (const r of this.query(() => stmt.iterate(q.fromSeq ?? 0, q.toSeq ?? Number.MAX_SAFE_INTEGER)) as Iterable<Record<string, unknown>>) {
       if (r.hash === null) throw new ToolError('E_TAPE_CORRUPT', `${this.path}: frame ${r.seq} names blob ${r.blob}, which the tape does not hold`, DAMAGED_HINT);
-      const { blob: _blob, ...row } = r;
-      yield parseRow(this.path, `frame ${r.seq}`, FrameRow, { ...row, parts: parseParts(this.path, r.seq, r.parts) });
+      const { blob: _blob, ...rest } = r;
+      const row = { ...rest, parts: parseParts(this.path, r.seq, r.parts) };
+      if (!isFrameRow(row)) parseRow(this.path, `frame ${r.seq}`, FrameRow, row);
+      yield row as FrameRow;
     }
   }
 
@@ -163,8 +167,7 @@ export class TapeReader {
 
   close(): void {
     this.db.close();
-    removeCreated(this.created);
-    if (!this.live) removeEmptyWal(this.path);
+    tidy(this.path, this.created, this.live !== undefined);
   }
 
   /** SQLite failures while reading (a page that is damaged) become one line naming the tape. */
@@ -175,6 +178,12 @@ export class TapeReader {
       throw classify(this.path, e);
     }
   }
+}
+
+/** Takes away the -wal/-shm this read made, and (with no writer) an empty pair any reader left. */
+function tidy(path: string, created: string[], live: boolean): void {
+  removeCreated(created);
+  if (!live) removeEmptyWal(path);
 }
 
 function removeCreated(paths: string[]): void {

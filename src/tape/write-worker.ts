@@ -75,9 +75,9 @@ function batch(meta: Float64Array, data: Buffer): void {
     batchHashes = [];
   } catch (e) {
     if (!isWriteFailure(e)) throw e;
-    const cut = rollBack(mark);
+    rollBack(mark);
     const err = e as NodeJS.ErrnoException;
-    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`, cut);
+    lose(meta, err.code === 'SQLITE_FULL' ? `disk full (${err.message})` : `${err.code}: ${err.message}`);
   }
 }
 
@@ -88,10 +88,10 @@ function spanningState(): { s: Segment; pieces: Buffer[]; parts: number; size: n
 
 /**
  * Forgets what the refused batch added, so the log stays hole-free and every blob id names a
- * stored blob. A row gathering across batches goes back to what it held before (its chunks in
- * this batch are lost, and it goes on after the gap); returns the seqs of rows so cut.
+ * stored blob. A row gathering across batches goes back to what it held before: its chunks in
+ * this batch are lost, and it goes on after the gap.
  */
-function rollBack(mark: { seq: number; blobs: number; unprinted: number; spanning: ReturnType<typeof spanningState> }): number[] {
+function rollBack(mark: { seq: number; blobs: number; unprinted: number; spanning: ReturnType<typeof spanningState> }): void {
   seq = mark.seq;
   index.forget(batchHashes, mark.blobs);
   batchHashes = [];
@@ -101,9 +101,7 @@ function rollBack(mark: { seq: number; blobs: number; unprinted: number; spannin
   batchChannels = [];
   openSegments.clear();
   lastSegment = undefined;
-  const cut: number[] = [];
   for (const { s, pieces, parts, size } of mark.spanning) {
-    if (s.sizes.length > parts) cut.push(s.seq);
     Object.assign(s, { pieces, size, run: null });
     s.sizes.length = parts;
     s.monos.length = parts;
@@ -111,7 +109,6 @@ function rollBack(mark: { seq: number; blobs: number; unprinted: number; spannin
   }
   recent.clear();
   for (const t of [frames, blobs, channels]) t.clear();
-  return cut;
 }
 
 /**
@@ -140,7 +137,7 @@ let reserveReleased = false;
 let tapePath = '';
 
 /** Counts a refused batch's frames into the gap at this point of the log, and writes the gap down when it starts (then now and then). */
-function lose(meta: Float64Array, reason: string, cut: number[] = []): void {
+function lose(meta: Float64Array, reason: string): void {
   let n = 0;
   let bytes = 0;
   let from = Infinity;
@@ -155,6 +152,8 @@ function lose(meta: Float64Array, reason: string, cut: number[] = []): void {
     chans.add(meta[i]);
   }
   if (!n) return;
+  // Rows still gathering on these channels (across batches) go on after the gap without its chunks.
+  const cut = [...openSegments.values()].filter((s) => chans.has(s.channel)).map((s) => s.seq);
   const last = gaps.at(-1);
   const fresh = !last || last.after_seq !== seq;
   if (fresh) gaps.push({ after_seq: seq, frames: n, bytes, from_mono_us: Math.round(from), to_mono_us: Math.round(to), from_wall_ms: Math.round(startWall + from / 1000), to_wall_ms: Math.round(startWall + to / 1000), channels: [...chans].sort((a, b) => a - b), reason, ...(cut.length ? { cut_rows: cut } : {}) });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fork } from '../../src/fork/fork.js';
 import { DEMO_SCRIPT } from '../../src/llm/demo-script.js';
 import { startScriptedLlm, type ScriptedLlm } from '../../src/llm/scripted-server.js';
 import { DEFAULT_LLM, type LlmSettings } from '../../src/runtime/agents/assistant.js';
@@ -53,21 +54,23 @@ describe('arcp fork, llm serve, tape tree: edges', () => {
     expect(oneLine(api.stderr)).toMatch(/cohere/);
   });
 
-  it('a foreign parent, a missing --then tape and clashing flags are one line, exit 2', async () => {
+  it('a foreign parent and a missing --then tape are one line, exit 2; clashing flags are usage errors', async () => {
     writeFileSync(tape('foreign.tape'), 'not sqlite at all');
     const cases: [string[], RegExp][] = [
       [[tape('foreign.tape'), '--at', '1'], /is not an arcp tape/],
       [[parent, '--at', 'job:1/llm:3', '--then', `tape:${tape('nope.tape')}`, '--token', 'tok', '--', ...serve], /no tape at .*nope\.tape/],
-      [[parent, '--at', 'job:1/llm:3', '--then', 'other.tape', '--', ...serve], /--then "other.tape" is not tape:PATH/],
-      [[parent, '--at', 'job:1/llm:3', '--llm-upstream', 'ftp://x', '--', ...serve], /--llm-upstream "ftp:\/\/x" is not an http/],
-      [[parent, '--at', 'job:1/llm:3', '--keep-rest', '--', ...serve], /--keep-rest copies the parent after the step/],
-      [[parent, '--at', 'job:1/llm:3', '--out', parent], /is the parent tape/],
     ];
     for (const [args, want] of cases) {
       const r = await arcp(['fork', ...args]);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(oneLine(r.stderr)).toMatch(want);
     }
+    const usage = (o: Partial<Parameters<typeof fork>[0]>, continuation?: Parameters<typeof fork>[0]['continuation']) => fork({ parent, at: 'job:1/llm:3', out: tape('clash.tape'), edit: {}, commandLine: ['test'], continuation, ...o });
+    await expect(usage({}, { command: serve, then: 'other.tape' })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/--then "other.tape" is not tape:PATH/) });
+    await expect(usage({}, { command: serve, llmUpstream: 'ftp://x' })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/--llm-upstream "ftp:\/\/x" is not an http/) });
+    await expect(usage({}, { command: serve, target: 'ws://127.0.0.1:1' })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/both name the runtime/) });
+    await expect(usage({ keepRest: true }, { command: serve })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/--keep-rest copies the parent after the step/) });
+    await expect(usage({ out: parent })).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/is the parent tape/) });
   });
 
   it('a dead upstream after the fork point is reported, the child still written, exit 1', async () => {

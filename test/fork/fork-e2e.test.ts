@@ -107,7 +107,7 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
     expect(count(c3)).toBe(count(p3));
     expect(Buffer.concat(c3.map((c) => c.data)).toString()).toContain('read_file');
     // The lineage, and a sealed tape.
-    expect(meta(child).lineage).toMatchObject({ parent, parent_fingerprint: meta(parent).fingerprint, step: 'job:1/llm:3', step_role: 'llm', edit: { via: 'set', ops: [{ op: 'replace', path: '/tool_calls/0/function/name', value: 'read_file' }, { op: 'replace', path: '/tool_calls/0/function/arguments' }] }, command: expect.arrayContaining(['fork', '--at', 'job:1/llm:3']), continued: { runtime: serve.join(' '), llm: llm.url } });
+    expect(meta(child).lineage).toMatchObject({ parent, parent_fingerprint: meta(parent).fingerprint, step: 'job:1/llm:3', step_role: 'llm', edit: { via: 'set', ops: [{ op: 'replace', path: '/tool_calls/0/function/name', value: 'read_file' }, { op: 'replace', path: '/tool_calls/0/function/arguments' }] }, command: expect.arrayContaining(['fork', '--at', 'job:1/llm:3']), continued: { runtime: [...serve.slice(0, -1), '[arcp-redacted]'].join(' '), llm: llm.url } });
     expect(verifyTape(child)).toMatchObject({ ok: true, unsealed: false });
   });
 

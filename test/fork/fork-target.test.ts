@@ -8,8 +8,9 @@ import { referenceAgents } from '../../src/runtime/agents/index.js';
 import { Fingerprint } from '../../src/tape/fingerprint.js';
 import { chunksOf } from '../../src/tape/format.js';
 import { TapeReader } from '../../src/tape/reader.js';
+import { record } from '../../src/record/recorder.js';
 import { recordAssistant } from '../helpers/assistant.js';
-import { startRuntime } from '../helpers/runtime.js';
+import { connect, startRuntime } from '../helpers/runtime.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 /** Continuing against a runtime that is already running (--target), and from another tape (--then tape:). */
@@ -85,6 +86,30 @@ describe('arcp fork against a running runtime', () => {
     } finally {
       settings.api = 'openai';
     }
+  });
+
+  it('sends a recorded cancel as long after the submit as it came, and skips it for a job that has already ended', async () => {
+    const cancelled = tape('cancelled.tape');
+    const rec = await record({ tape: cancelled, ws: { upstream: rt.url } });
+    const c = await connect(rec.addresses.ws!);
+    const h = c.submit({ agent: 'slow', input: { steps: 600, tickMs: 50 } });
+    await new Promise((r) => setTimeout(r, 300));
+    c.cancel(h.jobId!);
+    await h.done.catch(() => undefined);
+    await c.close();
+    await rec.stop();
+    const statusOf = (p: string) => readFrames(p).filter((f) => f.data.includes('"type":"job.error"')).map((f) => JSON.parse(f.data.toString()).payload.code);
+    // The same job, continued: still running when the cancel goes out, so it is cancelled (not run for 30 s).
+    const started = Date.now();
+    const same = await fork({ parent: cancelled, at: 'submit:1', out: tape('cancelled-again.tape'), edit: { set: ['/payload/input/tickMs=40'] }, commandLine: ['test'], continuation: target({}) });
+    expect(same.continued).toMatchObject({ ok: true, jobs: [{ status: 'cancelled' }] });
+    expect(statusOf(tape('cancelled-again.tape'))).toEqual(['CANCELLED']);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // A short job has ended before the cancel's time: the cancel is skipped, and the job succeeded.
+    const short = await fork({ parent: cancelled, at: 'submit:1', out: tape('short.tape'), edit: { set: ['/payload/input/steps=1'] }, commandLine: ['test'], continuation: target({}) });
+    expect(short.continued).toMatchObject({ ok: true, jobs: [{ status: 'success' }] });
+    expect(short.continued!.notes.join('\n')).toMatch(/skipped the recorded job\.cancel of a job that had already ended/);
+    expect(readFrames(tape('short.tape')).some((f) => f.dir === 'c2s' && f.data.includes('"job.cancel"'))).toBe(false);
   });
 
   it('without a runtime: the prefix byte for byte (same fingerprint lines), the edited answer with the recorded chunk times', async () => {

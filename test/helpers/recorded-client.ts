@@ -11,7 +11,8 @@ export interface ClientRun {
 /**
  * A client that plays the recorded client side of one channel, byte for byte: each recorded
  * client message is sent once the runtime messages recorded before it have arrived, and the
- * recorded client close is sent in its turn. Resolves when the connection closes (by anyone).
+ * recorded client close is sent in its turn (or a 1000 at the end, when the recording has
+ * none). Resolves when the connection closes (by anyone).
  */
 export async function playRecordedClient(url: string, frames: TapeFrame[], o: { timeoutMs?: number } = {}): Promise<ClientRun> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -36,8 +37,10 @@ export async function playRecordedClient(url: string, frames: TapeFrame[], o: { 
       ws.send(f.data, { binary: f.kind === 'ws.binary' });
     } else if (f.dir === 'c2s' && f.kind === 'ws.close') {
       if (!done) ws.close(JSON.parse(String(f.data)).code ?? 1000);
-      break;
+      return { received, close: await closed };
     }
   }
+  // The recording ends without the client's close (cut short): close once it has all it holds.
+  if (!done) ws.close(1000);
   return { received, close: await closed };
 }

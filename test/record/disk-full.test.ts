@@ -1,8 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { serveReplay } from '../../src/replay/serve.js';
+import { playRecordedClient } from '../helpers/recorded-client.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 import { BIN } from '../helpers/cli.js';
 import { startRuntime, until } from '../helpers/runtime.js';
@@ -54,7 +56,7 @@ describe.skipIf(!canMountTmpfs)('arcp record on a disk that fills up (a 3 MiB tm
     ].join('\n');
     const ns = spawn('unshare', ['-rm', 'sh', '-c', script], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
     const done = new Promise((r) => ns.once('exit', r));
-    await until(() => read(`${out}/record.json`).includes('"ws"'), 10_000, 'the recorder to listen');
+    await until(() => read(`${out}/record.json`).includes('"ws"'), 30_000, 'the recorder to listen');
     const url = JSON.parse(read(`${out}/record.json`).split('\n')[0]).ws as string;
     const ws = new WebSocket(url);
     await new Promise((r) => ws.once('open', r));
@@ -95,5 +97,36 @@ describe.skipIf(!canMountTmpfs)('arcp record on a disk that fills up (a 3 MiB tm
     const events = 3; // transport.open, the client's ws.close, transport.close
     expect(frames.length + lostInGaps).toBe(received + sent.length + events);
     expect(frames.map((f) => f.seq)).toEqual(frames.map((_f, i) => i + 1));
+
+    // Replay reports the gap too, and serves what the tape holds.
+    const served = await serveReplay({ tape: join(out, 'full.tape'), listen: {}, timeoutMs: 5000 });
+    const run = await playRecordedClient(served.addresses.ws!, frames);
+    const report = await served.done;
+    expect(report.notes).toContainEqual(expect.stringMatching(/^the tape has a gap: [\d,]+ frames .* were forwarded but not recorded after seq \d+/));
+    expect(run.received.length).toBe(frames.filter((f) => f.dir === 's2c' && f.kind === 'ws.text').length);
+  }, 90_000);
+
+  it('tape import onto a full disk: exit 1, the summary says how many frames were lost, the tape records the gap', async () => {
+    const out = tape('import-out');
+    mkdirSync(out);
+    const disk = tape('import-disk');
+    mkdirSync(disk);
+    const capture = join(out, 'big.jsonl');
+    const t0 = Date.parse('2026-11-22T04:16:57.766Z');
+    writeFileSync(capture, Array.from({ length: 20_000 }, (_v, i) => JSON.stringify({ i, ts: new Date(t0 + i).toISOString(), mono_ms: i, scenario: 'big', conn: 'A', dir: i % 2 ? 's2c' : 'c2s', raw: JSON.stringify({ arcp: '1.1', id: `msg_${i}`, type: 'job.event', payload: { n: i, pad: 'x'.repeat(300) } }) })).join('\n'));
+    const script = [
+      `mount -t tmpfs -o size=3m tmpfs "${disk}"`,
+      `"${process.execPath}" "${BIN}" tape import "${capture}" --tape "${disk}/big.tape" --json > "${out}/import.json" 2> "${out}/import.err"`,
+      `echo $? > "${out}/import.rc"`,
+      `"${process.execPath}" "${BIN}" tape verify "${disk}/big.tape" --json > "${out}/verify.json"`,
+    ].join('\n');
+    const ns = spawn('unshare', ['-rm', 'sh', '-c', script], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+    await new Promise((r) => ns.once('exit', r));
+    expect(read(`${out}/import.rc`).trim(), read(`${out}/import.err`)).toBe('1');
+    const summary = JSON.parse(read(`${out}/import.json`));
+    expect(summary.lost).toMatchObject({ reason: expect.stringMatching(/^disk full/), recorded: true });
+    const v = JSON.parse(read(`${out}/verify.json`));
+    expect(v.frames + summary.lost.frames).toBe(20_000);
+    expect(v.gaps.reduce((n: number, g: { frames: number }) => n + g.frames, 0)).toBe(summary.lost.frames);
   }, 90_000);
 });

@@ -139,7 +139,7 @@ describe('read-only commands never change a tape', () => {
     rmSync(`${t}-shm`);
     await readsLeaveAlone(t, true);
     expect(JSON.parse((await arcp(['tape', 'verify', t, '--json'])).stdout)).toMatchObject({ ok: true, frames: 500 });
-  });
+  }, 60_000);
 
   it('a sealed tape is one file in rollback mode; an older tape sealed in WAL mode, and damaged copies of it, gain no -wal or -shm', async () => {
     expect(readdirSync(folder()).filter((f) => f.startsWith('cancel.tape'))).toEqual(['cancel.tape']);
