@@ -18,7 +18,7 @@ export const resultFlags = {
 
 export const liveFlags = {
   jobs: Flags.integer({ char: 'j', description: 'checks (or scenarios) run at once', default: 6, min: 1, max: 64 }),
-  timeout: Flags.integer({ description: 'seconds one check (or scenario) may take', default: 30, min: 1 }),
+  timeout: Flags.integer({ description: 'seconds one check may take (default 30), or one client scenario, its start included (default 60)', min: 1 }),
   tapes: Flags.string({ description: "folder for every check's tape (default: a fresh temp folder, named in the summary)" }),
 };
 
@@ -30,7 +30,7 @@ export function progress(enabled: boolean): { onCheck: (id: string) => void; don
   if (!enabled || !err.isTTY) return { onCheck: () => undefined, done: () => undefined };
   let n = 0;
   const c = styleFor(err);
-  return { onCheck: (id) => err.write(`\r\u001b[2K${progressLine(++n, 0, id, c).replace('/0', '')}`), done: () => err.write('\r\u001b[2K') };
+  return { onCheck: (id) => err.write(`\r\u001b[2K${progressLine(++n, id, c)}`), done: () => err.write('\r\u001b[2K') };
 }
 
 /** Writes what was asked for (--json, --junit, --markdown, the summary) and returns the exit code. */

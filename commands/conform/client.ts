@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { runClientSuite } from '../../src/conform/client/run.js';
-import { redactArgv } from '../../src/conform/runner.js';
 import { ArcpCommand } from '../_base.js';
 import { emit, expected, liveFlags, progress, resultFlags } from './_report.js';
 
@@ -41,7 +40,7 @@ or input error.`;
       strict: flags.strict,
       expectedFailures: expected(flags['expected-failures']),
       tapes: flags.tapes,
-      commandLine: ['arcp', 'conform', 'client', ...redactArgv(this.argv)],
+      commandLine: ['arcp', 'conform', 'client', ...this.argv],
       onListening: flags.listen ? (l) => process.stderr.write(`scenario ${l.scenario}: start your client with\n  ARCP_URL=${l.url} ARCP_TOKEN=${l.token} ARCP_CONFORMANCE_SCENARIO=${l.scenario}\n`) : undefined,
       onCheck: p.onCheck,
     }).finally(p.done);

@@ -3,7 +3,6 @@ import { readAgentsMap } from '../../src/conform/agents-map.js';
 import { runServerSuite } from '../../src/conform/server/run.js';
 import { stdioTarget, wsTarget } from '../../src/conform/server/target.js';
 import { ToolError } from '../../src/errors.js';
-import { redactArgv } from '../../src/conform/runner.js';
 import { ArcpCommand } from '../_base.js';
 import { emit, expected, liveFlags, progress, resultFlags } from './_report.js';
 
@@ -27,7 +26,7 @@ refused token).`;
     '<%= config.bin %> conform server ws://127.0.0.1:7777 --token tok --agents agents.json --expected-failures known-failures.txt',
   ];
   static override flags = {
-    token: Flags.string({ char: 't', description: 'bearer token of the principal the suite acts as', env: 'ARCP_TOKEN', required: true }),
+    token: Flags.string({ description: 'bearer token of the principal the suite acts as', env: 'ARCP_TOKEN', required: true }),
     token2: Flags.string({ description: 'bearer token of a second principal (isolation checks)' }),
     'observer-token': Flags.string({ description: "bearer token of a principal the runtime lets observe --token's jobs (credential redaction checks)" }),
     agents: Flags.string({ description: "JSON file mapping profile agent names to the runtime's names" }),
@@ -57,7 +56,7 @@ refused token).`;
       strict: flags.strict,
       expectedFailures: expected(flags['expected-failures']),
       tapes: flags.tapes,
-      commandLine: ['arcp', 'conform', 'server', ...redactArgv(this.argv)],
+      commandLine: ['arcp', 'conform', 'server', ...this.argv],
       onCheck: p.onCheck,
     }).finally(p.done);
     this.exit(emit(report, flags));

@@ -85,7 +85,7 @@ export function finish(raw: RawResult[], o: FinishOptions): ConformReport {
   const checks: CheckResult[] = raw.map((r) => {
     const rawStatus: Outcome = r.skipped ? 'skipped' : overall(r.findings);
     let status = rawStatus;
-    let reason = reasonOf(rawStatus, r.findings, r.skipped ?? (rawStatus === 'skipped' ? r.findings.find((f) => f.outcome === 'skipped')?.message : undefined));
+    let reason = reasonOf(rawStatus, r.findings, r.skipped);
     if (o.strict && status === 'skipped') {
       status = 'fail';
       reason = `skipped, which --strict fails: ${reason}`;

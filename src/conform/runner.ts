@@ -26,13 +26,17 @@ export function tapeDir(given?: string): string {
 /** `session/resume/gap-free-replay` → `session.resume.gap-free-replay.tape`. */
 export const tapeName = (checkId: string): string => `${checkId.replace(/\//g, '.')}.tape`;
 
-const SECRET_FLAGS = new Set(['--token', '-t', '--token2', '--observer-token']);
-
-/** The command line as a tape may keep it: token values replaced (a tape never holds a secret in clear). */
-export function redactArgv(argv: string[]): string[] {
-  return argv.map((a, i) => {
-    const eq = a.indexOf('=');
-    if (eq > 0 && SECRET_FLAGS.has(a.slice(0, eq))) return `${a.slice(0, eq)}=[redacted]`;
-    return i > 0 && SECRET_FLAGS.has(argv[i - 1]) ? '[redacted]' : a;
+/** Waits `ms`, or less if `signal` fires: a scenario's deliberate pause, never a wait for a reply. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
   });
 }

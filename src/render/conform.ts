@@ -54,4 +54,4 @@ export function reportLines(r: ConformReport, c: ChalkInstance, o: { verbose?: b
 }
 
 /** One progress line on stderr as checks finish. */
-export const progressLine = (done: number, total: number, id: string, c: ChalkInstance): string => c.dim(`conform: ${done}/${total} ${id}`);
+export const progressLine = (done: number, id: string, c: ChalkInstance): string => c.dim(`conform: ${done} done, last ${id}`);

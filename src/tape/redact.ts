@@ -47,7 +47,7 @@ export function summarizeRules(r: RedactionRules): RedactionSummary {
 }
 
 /** Flags whose value is a secret or a redaction rule, in a stored command line. */
-const SECRET_FLAGS = new Set(['--redact-regex', '--redact-pointer', '--redact-header', '--redact-query', '--regex', '--pointer', '--header', '--query', '--token', '--api-key', '--password', '--secret']);
+const SECRET_FLAGS = new Set(['--redact-regex', '--redact-pointer', '--redact-header', '--redact-query', '--regex', '--pointer', '--header', '--query', '--token', '--token2', '--observer-token', '--api-key', '--password', '--secret']);
 
 /** A command line as a tape may store it: rule and token flag values replaced, every argument redacted as a URL and by the regex rules. */
 export function scrubCommandLine(argv: string[], redactor: Redactor): string[] {

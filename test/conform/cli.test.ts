@@ -1,6 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Chalk } from 'chalk';
+import { readAgentsMap } from '../../src/conform/agents-map.js';
+import { coverage, listChecks } from '../../src/conform/catalog.js';
+import { coverageLines, listLines } from '../../src/render/conform-list.js';
 import { ReportSchema } from '../../src/conform/report.js';
+import { readExpectedFailures } from '../../src/conform/results.js';
+import { runServerSuite } from '../../src/conform/server/run.js';
+import { stdioTarget, wsTarget } from '../../src/conform/server/target.js';
+import { runTapeSuite } from '../../src/conform/tape.js';
+import { describeFailure } from '../../src/render/failure.js';
 import { arcp } from '../helpers/cli.js';
 import { tapeDir } from '../helpers/tape.js';
 import { BROKEN_RUNTIMES } from './peers/broken-runtimes.js';
@@ -33,8 +42,15 @@ const oneLine = (r: { stderr: string; exitCode?: number }, exit: number, re: Reg
 };
 
 describe('arcp conform (CLI)', () => {
-  it.each(['server', 'client', 'tape', 'list', 'coverage', 'driver'])('conform %s --help shows examples and exit codes', async (cmd) => {
-    const r = await arcp(['conform', cmd, '--help']);
+  it('every conform command documents examples and exit codes; --help prints them', async () => {
+    const mods = { server: await import('../../commands/conform/server.js'), client: await import('../../commands/conform/client.js'), tape: await import('../../commands/conform/tape.js'), list: await import('../../commands/conform/list.js'), coverage: await import('../../commands/conform/coverage.js'), driver: await import('../../commands/conform/driver.js') };
+    for (const [name, mod] of Object.entries(mods)) {
+      const cmd = mod.default as unknown as { examples: unknown[]; description: string; summary: string };
+      expect(cmd.examples.length, name).toBeGreaterThan(0);
+      expect(cmd.description, name).toMatch(/Exit codes: 0 .*2 /s);
+      expect(cmd.summary.length, name).toBeGreaterThan(20);
+    }
+    const r = await arcp(['conform', 'server', '--help']);
     expect(r.stdout).toMatch(/EXAMPLES/);
     expect(r.stdout).toMatch(/Exit codes/);
   });
@@ -44,28 +60,56 @@ describe('arcp conform (CLI)', () => {
     const ids = (JSON.parse(list.stdout) as { id: string }[]).map((c) => c.id);
     expect(ids).toContain('session/resume/token-rotation');
     expect(ids).not.toContain('client/resume/after-drop');
-    expect((await arcp(['conform', 'list', '--client'])).stdout).toMatch(/client\/seq\/gap-resume\s+SHOULD/);
     const cov = JSON.parse((await arcp(['conform', 'coverage', '--json'])).stdout);
     expect(cov.share.MUST).toBe(1);
-    expect((await arcp(['conform', 'coverage'])).stdout).toMatch(/not observable .*Revocation happens at the upstream/);
+    const c = new Chalk({ level: 0 });
+    expect(listLines(listChecks('client'), c).join('\n')).toMatch(/client\/seq\/gap-resume\s+SHOULD/);
+    expect(coverageLines(coverage(), c).join('\n')).toMatch(/not observable .*Revocation happens at the upstream/);
   });
 
-  it('usage and input errors exit 2 with one line naming the problem', async () => {
-    oneLine(await arcp(['conform', 'server', '--token', 't']), 2, /no runtime to check/);
-    oneLine(await arcp(['conform', 'server', 'http://127.0.0.1:9', '--token', 't']), 2, /not a ws:\/\/ or wss:\/\/ URL/);
-    oneLine(await arcp(['conform', 'server', good, '--token', 't', '--', 'arcp']), 2, /not both/);
-    oneLine(await arcp(['conform', 'server', 'ws://127.0.0.1:9', '--token', 't']), 2, /cannot reach the runtime at ws:\/\/127\.0\.0\.1:9/);
-    oneLine(await arcp(['conform', 'server', good, '--token', 'wrong']), 2, /the runtime refused --token: UNAUTHENTICATED/);
-    oneLine(await arcp(['conform', 'server', good, '--token', 'tok', '--token2', 'nope']), 2, /refused --token2/);
-    oneLine(await arcp(['conform', 'server', good, '--token', 'tok', '--only', 'no/such/*']), 2, /no check matches --only no\/such\/\*/);
-    oneLine(await arcp(['conform', 'server', good, '--token', 'tok', '--expected-failures', file('missing.txt')]), 2, /cannot read --expected-failures/);
+  it('usage and input errors exit 2 with one line naming the problem (the CLI)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['conform', 'server', '--token', 't'], /no runtime to check/],
+      [['conform', 'server', 'ws://127.0.0.1:9', '--token', 't'], /cannot reach the runtime at ws:\/\/127\.0\.0\.1:9/],
+      [['conform', 'server', good, '--token', 'wrong'], /the runtime refused --token: UNAUTHENTICATED/],
+      [['conform', 'client'], /no client to test/],
+    ];
+    for (const [args, re] of cases) oneLine(await arcp(args), 2, re);
+  });
+
+  it('every other input error is a ToolError of exit 2 whose line names the flag and what to do', async () => {
     writeFileSync(file('typo.txt'), 'jobs/timeout/max-runtim\n');
-    oneLine(await arcp(['conform', 'server', good, '--token', 'tok', '--expected-failures', file('typo.txt')]), 2, /expected failure "jobs\/timeout\/max-runtim" names no check/);
     writeFileSync(file('agents.json'), '{"echo": 3}');
-    oneLine(await arcp(['conform', 'server', good, '--token', 'tok', '--agents', file('agents.json')]), 2, /--agents .* is not a map of agent names/);
-    oneLine(await arcp(['conform', 'server', '--token', 'tok', '--', '/no/such/runtime']), 2, /cannot reach the runtime at \/no\/such\/runtime: cannot start/);
-    oneLine(await arcp(['conform', 'client']), 2, /no client to test/);
-    oneLine(await arcp(['conform', 'tape']), 2, /tape/);
+    const base = { target: wsTarget(good), token: 'tok', tapes: false as const };
+    const cases: [() => unknown, RegExp][] = [
+      [() => wsTarget('http://127.0.0.1:9'), /not a ws:\/\/ or wss:\/\/ URL/],
+      [() => runServerSuite({ ...base, token2: 'nope', only: ['agents/unknown'] }), /refused --token2: UNAUTHENTICATED/],
+      [() => runServerSuite({ ...base, only: ['no/such/*'] }), /no check matches --only no\/such\/\*/],
+      [() => readExpectedFailures(file('missing.txt')), /cannot read --expected-failures/],
+      [() => runServerSuite({ ...base, only: ['agents/*'], expectedFailures: readExpectedFailures(file('typo.txt')) }), /expected failure "jobs\/timeout\/max-runtim" names no check/],
+      [() => readAgentsMap(file('agents.json')), /--agents .* is not a map of agent names/],
+      [() => runServerSuite({ ...base, target: stdioTarget(['/no/such/runtime']) }), /cannot reach the runtime at \/no\/such\/runtime: cannot start/],
+      [() => runTapeSuite({ tapes: [file('none.tape')] }), /no tape at/],
+    ];
+    for (const [run, re] of cases) {
+      let caught: unknown;
+      try {
+        await run();
+      } catch (e) {
+        caught = e;
+      }
+      const f = describeFailure(caught);
+      expect(f.exitCode, String(re)).toBe(2);
+      expect(f.line).toMatch(re);
+      expect(f.line.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('--agents maps profile names; an agent the runtime does not host skips its checks, naming it', async () => {
+    writeFileSync(file('map.json'), '{"echo": "house-echo"}');
+    const r = json((await arcp(['conform', 'server', good, '--token', 'tok', '--agents', file('map.json'), '--only', 'envelope/unknown-fields', '--only', 'agents/unknown', '--json'])).stdout);
+    expect(r.checks.find((c) => c.id === 'envelope/unknown-fields')).toMatchObject({ status: 'skipped', reason: 'agent `house-echo` not hosted' });
+    expect(r.checks.find((c) => c.id === 'agents/unknown')!.status).toBe('pass');
   });
 
   it('a failing check exits 1, with its reason in the summary, the JUnit failure and the CONFORMANCE.md row', async () => {
@@ -120,11 +164,11 @@ describe('arcp conform (CLI)', () => {
   });
 
   it('secrets stay out of the tapes: the command line keeps no token', async () => {
-    const r = await arcp(['conform', 'server', good, '--token=tok', '--only', 'agents/unknown', '--tapes', file('secret-tapes'), '--json']);
+    const r = await arcp(['conform', 'server', good, '--token=tok', '--token2', 'tok2', '--only', 'agents/unknown', '--tapes', file('secret-tapes'), '--json']);
     const show = await arcp(['tape', 'show', `${file('secret-tapes')}/agents.unknown.tape`, '--json']);
     expect(r.exitCode).toBe(0);
     const head = JSON.parse(show.stdout.split('\n')[0]);
-    expect(head.meta.command_line.join(' ')).toMatch(/--token=\[arcp-redacted\]/);
+    expect(head.meta.command_line.join(' ')).toMatch(/--token=\[arcp-redacted\] --token2 \[arcp-redacted\]/);
     expect(show.stdout).not.toMatch(/"tok"/);
   });
 });

@@ -27,7 +27,7 @@ export const BROKEN_CLIENTS: { name: string; caughtBy: string[] }[] = [
   { name: 'no-close-message', caughtBy: ['client/session/close'] },
 ];
 
-const suite = (variant: string) => runClientSuite({ command: [process.execPath, CLIENT, variant], tapes: false, jobs: 6, only: process.env.ONLY ? [process.env.ONLY] : undefined });
+const suite = (variant: string) => runClientSuite({ command: [process.execPath, CLIENT, variant], tapes: false, jobs: 4, only: process.env.ONLY ? [process.env.ONLY] : undefined });
 const ONLY_B = process.env.BROKEN;
 let faithful: ConformReport;
 const runs = new Map<string, ConformReport>();
@@ -38,7 +38,7 @@ beforeAll(async () => {
   await pool(BROKEN_CLIENTS.filter((b) => !ONLY_B || b.name === ONLY_B), 2, async (b) => {
     runs.set(b.name, await suite(b.name));
   });
-}, 300_000);
+}, 600_000);
 
 afterAll(() => {
   if (rows.length) console.log(['broken client matrix (each a one-rule variation of the stranger client):', ...rows.map((r) => `  ${r}`)].join('\n'));

@@ -77,6 +77,22 @@ describe('arcp serve and the reference client pass every check', () => {
     expect(existsSync(join(out('client'), 'scenario.resume.tape'))).toBe(true);
   });
 
+  it('`arcp conform client --listen` waits for a client started by hand, telling it where and what to run', async () => {
+    const suite = execa(process.execPath, [BIN, 'conform', 'client', '--listen', '--only', 'client/hello/*', '--only', 'client/session/*', '--json'], { reject: false });
+    const env = await new Promise<Record<string, string>>((resolve) => {
+      suite.stderr!.on('data', (d: Buffer) => {
+        const m = /ARCP_URL=(\S+) ARCP_TOKEN=(\S+) ARCP_CONFORMANCE_SCENARIO=(\S+)/.exec(d.toString());
+        if (m) resolve({ ARCP_URL: m[1], ARCP_TOKEN: m[2], ARCP_CONFORMANCE_SCENARIO: m[3] });
+      });
+    });
+    expect(env.ARCP_CONFORMANCE_SCENARIO).toBe('handshake');
+    const driver = await execa(process.execPath, [BIN, 'conform', 'driver'], { env, reject: false });
+    expect(driver.exitCode, driver.stderr).toBe(0);
+    const r = await suite;
+    expect(r.exitCode).toBe(0);
+    expect(parse(r.stdout).checks.map((c) => `${c.id} ${c.status}`)).toEqual(['client/hello/shape pass', 'client/session/close pass']);
+  });
+
   it('`arcp conform server -- arcp serve --stdio`: a child per connection; checks that need a second connection are skipped, saying why', async () => {
     const r = await arcp(['conform', 'server', '--token', 'tok', '--json', '--only', 'session/hello/*', '--only', 'jobs/submit/*', '--only', 'session/resume/token-rotation', '--only', 'wire/seq/*', '--', process.execPath, BIN, 'serve', '--stdio', '--token', 'tok=alice']);
     const report = parse(r.stdout);

@@ -13,7 +13,7 @@ const rows: string[] = [];
 
 beforeAll(async () => {
   faithful = await suiteAgainst(StrangerRuntime);
-  await pool(BROKEN_RUNTIMES, 3, async (b) => {
+  await pool(BROKEN_RUNTIMES, 5, async (b) => {
     runs.set(b.name, await suiteAgainst(b.make));
   });
 }, 400_000);

@@ -24,6 +24,7 @@ export interface ClientSuiteOptions {
   only?: string[];
   skip?: string[];
   jobs?: number;
+  /** Per scenario, seconds (default 60: a scenario includes starting the client). */
   timeoutSec?: number;
   strict?: boolean;
   expectedFailures?: string[];
@@ -36,7 +37,7 @@ export interface ClientSuiteOptions {
 
 export const clientChecks = (): (Check | WireCheck)[] => [...CLIENT_CHECKS, ...WIRE_CHECKS.filter((w) => !w.tapeOnly && (w.live ?? w.subjects).includes('client'))];
 
-/** Starts the client and resolves with how it exited; the second value kills it. */
+/** Starts the client for one scenario: how it exits, the process, and the tail of its output. */
 function start(command: string[], env: Record<string, string>): { exited: Promise<{ code: number | null; signal: string | null }>; child: ChildProcess; tail: () => string } {
   const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let tail = '';
@@ -58,7 +59,7 @@ async function play(s: Scenario, o: ClientSuiteOptions, dir: string | undefined,
   const recorder = await ExchangeRecorder.create({ name: s.name, path: dir ? join(dir, tapeName(`scenario/${s.name}`)) : undefined, role: 'runtime', commandLine: [...(o.commandLine ?? ['arcp', 'conform', 'client']), '--only', `scenario ${s.name}`] });
   const abort = new AbortController();
   setMaxListeners(200, abort.signal);
-  const stage = new Stage(recorder, { token, ...s.stage }, abort.signal);
+  const stage = new Stage(recorder, { token, startMs: timeoutMs, ...s.stage }, abort.signal);
   const url = await stage.listen();
   const env = { ARCP_URL: url, ARCP_TOKEN: token, ARCP_CONFORMANCE_SCENARIO: s.name };
   const run: ScenarioRun = { scenario: s.name, exchange: recorder.exchange, facts: stage.facts, timedOut: false, stderr: '' };
@@ -103,7 +104,7 @@ export async function runClientSuite(o: ClientSuiteOptions): Promise<ConformRepo
   const startedAt = new Date();
   const selected = selectChecks(clientChecks(), o.only, o.skip);
   const dir = o.tapes === false ? undefined : tapeDir(o.tapes);
-  const timeoutMs = (o.timeoutSec ?? 30) * 1000;
+  const timeoutMs = (o.timeoutSec ?? 60) * 1000;
   const checks = selected.filter((c): c is Check => c.kind === 'client');
   // Wire checks judge whatever traffic there is, so with any of them every scenario runs.
   const wanted = new Set(checks.flatMap((c) => c.scenarios));

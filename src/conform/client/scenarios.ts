@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { newId } from '../../engine/ids.js';
 import type { Received } from '../peer.js';
+import { pause } from '../runner.js';
 import { STAGE_FEATURES, type Stage, type StageOptions } from './stage.js';
 
 /**
@@ -16,19 +17,6 @@ export interface Scenario {
   stage?: Partial<StageOptions>;
   play(x: Stage, ms: number): Promise<void>;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((r) => {
-    const stop = () => {
-      clearTimeout(t);
-      r();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      r();
-    }, ms);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 
 /** Runs one `echo` job for the client's next submit; returns its job id and the submit. */
 async function echo(x: Stage, ms: number, extra: (sub: Received) => Record<string, unknown> = () => ({}), between: (job: string) => void = () => undefined): Promise<{ job: string; sub: Received }> {
@@ -70,11 +58,11 @@ export const SCENARIOS: Scenario[] = [
       await x.hello();
       const p = x.current!;
       x.facts.silentFrom = x.recorder.now();
-      await sleep(2600, x.signal);
+      await pause(2600, x.signal);
       x.facts.silentTo = x.recorder.now();
       for (let i = 0; i < 3; i++) {
         x.send(p, 'session.ping', { nonce: newId('ping'), sent_at: new Date().toISOString() });
-        await sleep(350, x.signal);
+        await pause(350, x.signal);
       }
       await p.maybe((m) => m.type === 'session.pong' && p.all((n) => n.type === 'session.pong').length >= 3, 1500);
       p.close(1000, 'scenario over');
@@ -91,7 +79,7 @@ export const SCENARIOS: Scenario[] = [
       const job = x.accept(sub);
       for (let i = 1; i <= 200; i++) {
         x.event(job, 'metric', { name: 'tick', value: i, unit: 'count' });
-        if (i % 10 === 0) await sleep(25, x.signal);
+        if (i % 10 === 0) await pause(25, x.signal);
       }
       x.sendSeq('job.result', job, { final_status: 'success', result: { emitted: 200 } });
       await untilClosed(x, ms);
@@ -193,7 +181,7 @@ export const SCENARIOS: Scenario[] = [
       const sub = await x.next('job.submit', ms);
       const job = x.accept(sub);
       for (let i = 1; i <= 6; i++) {
-        await sleep(100, x.signal);
+        await pause(100, x.signal);
         x.event(job, 'log', { level: 'info', message: `tick ${i}/6` });
         if (i === 2 || i === 4) {
           x.drop();
@@ -223,7 +211,7 @@ export const SCENARIOS: Scenario[] = [
       x.skipSeqs.add(before + 3);
       x.facts.gapAfter = before + 2;
       for (let i = 1; i <= 6; i++) {
-        await sleep(100, x.signal);
+        await pause(100, x.signal);
         x.event(job, 'log', { level: 'info', message: `tick ${i}/6` });
         if (x.lastSeq === before + 4) {
           x.fill();
@@ -259,7 +247,7 @@ export const SCENARIOS: Scenario[] = [
       x.send(x.current!, 'job.subscribed', { job_id: jobId, current_status: 'running', agent: 'ticker', lease: {}, parent_job_id: null, subscribed_from: 2, replayed: sub.msg.payload?.history === true }, { job_id: jobId });
       if (sub.msg.payload?.history === true) for (let i = 1; i <= 2; i++) x.event(jobId, 'log', { level: 'info', message: `tick ${i}/6` });
       for (let i = 3; i <= 6; i++) {
-        await sleep(100, x.signal);
+        await pause(100, x.signal);
         x.event(jobId, 'log', { level: 'info', message: `tick ${i}/6` });
       }
       x.sendSeq('job.result', jobId, { final_status: 'success', result: { ticks: 6 } });

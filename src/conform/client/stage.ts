@@ -1,19 +1,22 @@
+import { FEATURES } from '../../engine/negotiate.js';
 import { newId, newToken } from '../../engine/ids.js';
 import { listenWebSocket, type WsListener } from '../../engine/transport/websocket.js';
 import type { Transport } from '../../engine/transport/transport.js';
 import type { ExchangeRecorder, LoggedFrame, Msg } from '../exchange.js';
 import { Peer, WaitTimeout, type Received } from '../peer.js';
 
-/** Features the suite's runtime can play; a scenario acknowledges the client's offer within these. */
-export const STAGE_FEATURES = ['heartbeat', 'ack', 'list_jobs', 'subscribe', 'lease_expires_at', 'cost.budget', 'model.use', 'provisioned_credentials', 'progress', 'result_chunk', 'agent_versions'];
+/** The suite's runtime plays every feature the draft names; a scenario may acknowledge fewer. */
+export const STAGE_FEATURES: readonly string[] = FEATURES;
 
 export interface StageOptions {
   token: string;
   /** Features the welcome may acknowledge (intersected with the client's offer). */
-  features?: string[];
+  features?: readonly string[];
   heartbeatSec?: number;
   /** Envelope fields added to every frame the suite sends (unknown-fields scenario). */
   envelopeExtra?: Record<string, unknown>;
+  /** How long the client may take to connect and say hello. */
+  startMs?: number;
 }
 
 /** What the suite's runtime learnt of the client's session: facts the checks judge. */
@@ -169,8 +172,11 @@ export class Stage {
     return this.send(peer, 'session.welcome', payload);
   }
 
-  /** Waits for the client's hello on connection `n` and welcomes it. A wrong token is refused. */
-  async hello(n = 0, ms = 10_000): Promise<{ peer: Peer; hello: Received }> {
+  /**
+   * Waits for the client's hello on connection `n` and welcomes it; a wrong token is refused.
+   * The first one may take as long as the scenario may (`startMs`): a client process starts slowly.
+   */
+  async hello(n = 0, ms = this.o.startMs ?? 10_000): Promise<{ peer: Peer; hello: Received }> {
     const peer = await this.connection(n, ms);
     const hello = await peer.waitFor((m) => m.type === 'session.hello' || m.type === 'session.resume', 'session.hello', ms);
     const p = hello.msg.payload ?? {};

@@ -1,21 +1,11 @@
+import { FEATURES } from '../../engine/negotiate.js';
 import { newId } from '../../engine/ids.js';
 import type { Msg } from '../exchange.js';
 import { Peer, WaitTimeout, type Received } from '../peer.js';
 import type { ServerContext } from './context.js';
 
-export const ALL_FEATURES = [
-  'heartbeat',
-  'ack',
-  'list_jobs',
-  'subscribe',
-  'lease_expires_at',
-  'cost.budget',
-  'model.use',
-  'provisioned_credentials',
-  'progress',
-  'result_chunk',
-  'agent_versions',
-];
+/** The suite offers every feature the draft names unless a check says otherwise. */
+export const ALL_FEATURES: readonly string[] = FEATURES;
 
 export const TERMINAL = new Set(['job.result', 'job.error']);
 const isError = (m: Msg) => m.type === 'session.error' || m.type === 'job.error';
@@ -23,7 +13,7 @@ const isError = (m: Msg) => m.type === 'session.error' || m.type === 'job.error'
 export interface HelloOptions {
   token?: string;
   /** Features to offer; `null` sends a hello without a features list. */
-  features?: string[] | null;
+  features?: readonly string[] | null;
   label?: string;
   /** Answer the runtime's pings (default on). */
   autoPong?: boolean;
@@ -54,8 +44,9 @@ export class SuiteSession {
   resumeToken!: string;
   /** The effective feature set (§6.2): what the hello offered that the welcome listed. */
   features = new Set<string>();
-  offered: string[] | null = null;
-  private claimed = new Set<Received>();
+  offered: readonly string[] | null = null;
+  /** Answers already paired with a submit. */
+  private claimed = new Set<Msg>();
   private pinger?: NodeJS.Timeout;
 
   constructor(
@@ -160,7 +151,7 @@ export class SuiteSession {
     const { id, frame } = this.send('job.submit', payload, extra);
     const r = await p.waitFor(
       (m) => {
-        if (m.type === 'job.accepted') return !m.payload.parent_job_id && !this.isClaimed(p, m);
+        if (m.type === 'job.accepted') return !m.payload.parent_job_id && !this.claimed.has(m);
         if (m.type === 'job.error') return m.payload.details?.request_id === id || (!known.has(m.job_id) && !this.received.some((x) => x.msg.type === 'job.accepted' && x.msg.payload.job_id === m.job_id));
         if (m.type === 'session.error') return m.payload.details?.request_id === undefined || m.payload.details.request_id === id;
         return false;
@@ -169,13 +160,9 @@ export class SuiteSession {
       ms,
       from,
     );
-    this.claimed.add(r);
+    this.claimed.add(r.msg);
     if (r.msg.type === 'job.accepted') return { id, sent: frame, accepted: r, jobId: r.msg.payload.job_id ?? r.msg.job_id };
     return { id, sent: frame, rejected: r, jobId: r.msg.job_id };
-  }
-
-  private isClaimed(p: Peer, m: Msg): boolean {
-    return [...this.claimed].some((r) => r.msg === m) || p.received.some((r) => r.msg === m && this.claimed.has(r));
   }
 
   /** Messages of one job (envelope job_id), over every connection, in arrival order. */

@@ -54,8 +54,6 @@ export interface Sess {
   jobs: Set<Job>;
   expiry?: NodeJS.Timeout;
   timer?: NodeJS.Timeout;
-  /** Set after a resume, for variations that misbehave then. */
-  resumedAfterDrop?: boolean;
 }
 
 export interface Job extends LeaseGuardState {
@@ -128,7 +126,6 @@ export class StrangerRuntime {
     t.onClose((info) => {
       c.ended = info.code === 1006 || info.error ? 'drop' : 'close';
       this.conns.delete(c);
-      if (c.sess) this.ends.set(c.sess, c.ended);
       if (c.sess && c.sess.conn === c) this.detach(c.sess, c);
     });
     t.onFrame((f) => {
@@ -222,17 +219,10 @@ export class StrangerRuntime {
     if (!s || s.token !== r.resume_token || s.principal !== principal) return this.sessionError(c, new ArcpError('RESUME_WINDOW_EXPIRED', 'Invalid or unknown resume_token'), r.session_id);
     const first = s.buffer[0]?.seq ?? s.seq + 1;
     if (r.last_event_seq > s.seq || r.last_event_seq + 1 < first) return this.sessionError(c, new ArcpError('RESUME_WINDOW_EXPIRED', 'the buffer no longer covers last_event_seq'), s.id);
-    const wasDropped = s.conn === undefined && this.lastEnd(s) === 'drop';
     s.token = this.rotate(s);
     this.attach(s, c);
     this.send(s, { type: 'session.welcome', payload: this.welcomePayload(s) });
     for (const b of s.buffer) if (b.seq > r.last_event_seq) this.write(s, b.text);
-    s.resumedAfterDrop = wasDropped;
-  }
-
-  private ends = new WeakMap<Sess, 'drop' | 'close'>();
-  private lastEnd(s: Sess): 'drop' | 'close' | undefined {
-    return this.ends.get(s);
   }
 
   /** A fresh token on every welcome (§6.3). */

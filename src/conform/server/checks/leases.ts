@@ -2,7 +2,7 @@ import { newTraceId } from '../../../engine/ids.js';
 import { TRACE_ID, TRACEPARENT } from '../../../engine/schemas/envelope.js';
 import type { Msg } from '../../exchange.js';
 import type { Received } from '../../peer.js';
-import { accepted, codeOf, ev, isoIn, judgeRejection, orNothing, what, type Check } from './util.js';
+import { accepted, codeOf, ev, judgeRejection, orNothing, what, type Check } from './util.js';
 
 const toolResult = (evs: Received[], callId: string) => evs.find((r) => r.msg.payload.kind === 'tool_result' && r.msg.payload.body?.call_id === callId);
 

@@ -1,7 +1,8 @@
 import type { Received } from '../../peer.js';
 import type { ServerContext } from '../context.js';
 import type { SuiteSession } from '../session.js';
-import { accepted, deepEqual, ev, orNothing, sleep, what, type Check } from './util.js';
+import { pause } from '../../runner.js';
+import { accepted, deepEqual, ev, orNothing, what, type Check } from './util.js';
 
 /** Waits until the session has seen job events up to `n` of them. */
 async function eventsSeen(ctx: ServerContext, s: SuiteSession, jobId: string, n: number): Promise<void> {
@@ -67,7 +68,7 @@ export const jobContinues: Check = {
     await eventsSeen(ctx, s, a.jobId, 2);
     if (s.jobMessages(a.jobId).some((r) => r.msg.type === 'job.result' || r.msg.type === 'job.error')) return ctx.skip('precondition: the job ended before the drop');
     s.drop();
-    await sleep(900, ctx.signal); // away while the job runs to its end: the scenario, not a wait for a reply
+    await pause(900, ctx.signal); // away while the job runs to its end: the scenario, not a wait for a reply
     const r = await ctx.resume(s);
     if (!r.ok) {
       j.violation('6.3/replays-buffered', `the resume was refused (${r.why})`, ev(r.error));
@@ -161,7 +162,7 @@ export const windowExpired: Check = {
       return;
     }
     s.drop();
-    await sleep(window * 1000 + 1000, ctx.signal);
+    await pause(window * 1000 + 1000, ctx.signal);
     const late = await ctx.resume(s, { lastSeq: 0 });
     j.expect(!late.ok && late.error?.msg.payload.code === 'RESUME_WINDOW_EXPIRED', '6.3/window-expired', 'after resume_window_sec: RESUME_WINDOW_EXPIRED', late.ok ? 'the session still resumed after resume_window_sec' : `refused with ${what(late.error)}, expected RESUME_WINDOW_EXPIRED`, ev(late.ok ? late.welcome : late.error));
   },

@@ -14,12 +14,10 @@ async function runningJob(ctx: ServerContext, n = 3, ticks = 8): Promise<{ owner
   return { owner, jobId: a.jobId };
 }
 
-/** Subscribes and splits what the subscriber got for the job into before / after job.subscribed. */
-async function subscribeTo(ctx: ServerContext, s: SuiteSession, payload: Record<string, unknown>) {
+/** Subscribes; `from` marks where the subscriber's stream stood when it asked. */
+async function subscribeTo(s: SuiteSession, payload: Record<string, unknown>) {
   const from = s.peer.mark;
-  const r = await s.subscribe(payload);
-  const frames = s.peer.received.slice(from).filter((x) => x.msg.job_id === payload.job_id || x.msg.payload?.job_id === payload.job_id);
-  return { ...r, from, frames };
+  return { ...(await s.subscribe(payload)), from };
 }
 
 export const historyAndLive: Check = {
@@ -37,7 +35,7 @@ export const historyAndLive: Check = {
     await sub.terminal(warm.jobId);
     const ownSeq = sub.lastSeq;
     const before = owner.events(jobId).map((r) => eventKey(r.msg));
-    const r = await subscribeTo(ctx, sub, { job_id: jobId, history: true, from_event_seq: 0 });
+    const r = await subscribeTo(sub, { job_id: jobId, history: true, from_event_seq: 0 });
     if (r.reply.msg.type !== 'job.subscribed') {
       j.violation('7.6/authority-descriptor', `the submitter's own principal could not subscribe: ${what(r.reply)}`, ev(r.sent, r.reply));
       return;
@@ -72,7 +70,7 @@ export const fromEventSeq: Check = {
     const evs = owner.events(jobId);
     const cut = evs[1].msg.event_seq as number;
     const sub = await ctx.session();
-    const r = await subscribeTo(ctx, sub, { job_id: jobId, history: true, from_event_seq: cut });
+    const r = await subscribeTo(sub, { job_id: jobId, history: true, from_event_seq: cut });
     if (r.reply.msg.type !== 'job.subscribed') return ctx.skip(`precondition: the subscription was refused (${what(r.reply)})`);
     await orNothing(sub.terminal(jobId));
     const keys = sub.received.slice(r.from).filter((x) => x.msg.job_id === jobId && x.msg.type === 'job.event').map((x) => eventKey(x.msg));
@@ -95,7 +93,7 @@ export const liveOnly: Check = {
     const { owner, jobId } = await runningJob(ctx);
     const sub = await ctx.session();
     const before = new Set(owner.events(jobId).map((r) => eventKey(r.msg)));
-    const r = await subscribeTo(ctx, sub, { job_id: jobId, history: false });
+    const r = await subscribeTo(sub, { job_id: jobId, history: false });
     if (r.reply.msg.type !== 'job.subscribed') return ctx.skip(`precondition: the subscription was refused (${what(r.reply)})`);
     const end = await orNothing(sub.terminal(jobId));
     const got = sub.received.slice(r.from).filter((x) => x.msg.job_id === jobId && x.msg.type === 'job.event');
@@ -116,7 +114,7 @@ export const authorization: Check = {
     const j = ctx.judge;
     const { jobId } = await runningJob(ctx);
     const other = await ctx.session({ token: ctx.opts.token2! });
-    const r = await subscribeTo(ctx, other, { job_id: jobId, history: true });
+    const r = await subscribeTo(other, { job_id: jobId, history: true });
     const code = codeOf(r.reply);
     if (r.reply.msg.type === 'job.subscribed') j.violation('7.6/verify-subscriber', "another principal's subscription was accepted", ev(r.sent, r.reply));
     else if (code === 'PERMISSION_DENIED') j.pass('7.6/unauthorized-denied', `refused: ${what(r.reply)}`, ...ev(r.sent, r.reply));
@@ -126,7 +124,7 @@ export const authorization: Check = {
     j.expect(leaked.length === 0 && r.reply.msg.type !== 'job.subscribed', '14/same-principal-default', 'no event reached the other principal', `${leaked.length} events reached another principal`, ev(leaked[0]));
     j.expect(r.reply.msg.type !== 'job.subscribed', '7.6/verify-subscriber', 'the runtime verified the subscriber', 'the runtime did not verify the subscriber', ev(r.reply));
     const same = await ctx.session();
-    const ok = await subscribeTo(ctx, same, { job_id: jobId, history: false });
+    const ok = await subscribeTo(same, { job_id: jobId, history: false });
     j.expect(ok.reply.msg.type === 'job.subscribed', '7.6/submitter-permitted', "the submitter's principal subscribes from another session", `the submitter's principal was refused: ${what(ok.reply)}`, ev(ok.reply));
   },
 };
@@ -142,7 +140,7 @@ export const noCancelAuthority: Check = {
     const j = ctx.judge;
     const { owner, jobId } = await runningJob(ctx);
     const sub = await ctx.session();
-    const r = await subscribeTo(ctx, sub, { job_id: jobId, history: false });
+    const r = await subscribeTo(sub, { job_id: jobId, history: false });
     if (r.reply.msg.type !== 'job.subscribed') return ctx.skip(`precondition: the subscription was refused (${what(r.reply)})`);
     const from = sub.peer.mark;
     const sent = sub.cancel(jobId, 'a subscriber tries');
@@ -165,7 +163,7 @@ export const unsubscribe: Check = {
     const j = ctx.judge;
     const { owner, jobId } = await runningJob(ctx, 2);
     const sub = await ctx.session();
-    const r = await subscribeTo(ctx, sub, { job_id: jobId, history: false });
+    const r = await subscribeTo(sub, { job_id: jobId, history: false });
     if (r.reply.msg.type !== 'job.subscribed') return ctx.skip(`precondition: the subscription was refused (${what(r.reply)})`);
     await sub.peer.waitFor((m) => m.type === 'job.event' && m.job_id === jobId, 'a live event', ctx.waitMs, r.from).catch(() => ctx.skip('precondition: no live event reached the subscriber'));
     sub.send('job.unsubscribe', { job_id: jobId });

@@ -64,13 +64,4 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 /** Events of a job as (kind, body) pairs, for comparing streams across sessions. */
 export const eventKey = (m: Msg): string => JSON.stringify([m.payload.kind, m.payload.ts, m.payload.body]);
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
-
 export const isoIn = (ms: number): string => new Date(Date.now() + ms).toISOString();
