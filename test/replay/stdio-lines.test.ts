@@ -24,7 +24,7 @@ describe('stdio lines, blank ones too, are recorded and replayed byte for byte',
     const recorded = collect(output);
     const rec = await record({ tape: path, stdio: { command: [process.execPath, '-e', CHILD], input, output } });
     input.write('{"n":1}\n\n');
-    await until(() => recorded().endsWith('not json\n'), 5000, 'the child to answer both lines');
+    await until(() => recorded() === '{"n":1}\n\nnot json\n\n\nnot json\n', 5000, 'the child to answer both lines');
     input.end();
     await rec.done;
     await rec.stop();
