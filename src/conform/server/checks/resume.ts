@@ -68,7 +68,7 @@ export const jobContinues: Check = {
     await eventsSeen(ctx, s, a.jobId, 2);
     if (s.jobMessages(a.jobId).some((r) => r.msg.type === 'job.result' || r.msg.type === 'job.error')) return ctx.skip('precondition: the job ended before the drop');
     s.drop();
-    await pause(900, ctx.signal); // away while the job runs to its end: the scenario, not a wait for a reply
+    await pause(1100, ctx.signal); // away well past the job's end (480 ms of ticks): the scenario, not a wait for a reply
     const r = await ctx.resume(s);
     if (!r.ok) {
       j.violation('6.3/replays-buffered', `the resume was refused (${r.why})`, ev(r.error));
