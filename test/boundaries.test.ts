@@ -47,6 +47,11 @@ describe('import boundaries', () => {
     expect(offenders(['src/engine'], (i) => /^(@oclif|chalk)/.test(i.to) || under(i, ...above))).toEqual([]);
   });
 
+  it('the shared helpers under every layer (JSON pointers, listening sockets and header lists) import nothing of the project', () => {
+    expect(all('src/json', 'src/net').length).toBeGreaterThan(0);
+    expect(offenders(['src/json', 'src/net'], (i) => i.spec.startsWith('.') && !under(i, 'src/json', 'src/net'))).toEqual([]);
+  });
+
   it('nothing in src/ imports oclif or the commands', () => {
     expect(offenders(['src'], (i) => /^@oclif/.test(i.to) || under(i, 'commands'))).toEqual([]);
   });

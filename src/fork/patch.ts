@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { escapeToken, formatPointer, parsePointer } from '../json/pointer.js';
 
 /** One RFC 6902 operation. */
 export const PatchOp = z.discriminatedUnion('op', [
@@ -22,25 +23,19 @@ export class PatchError extends Error {
   }
 }
 
-const escape = (t: string) => t.replace(/~/g, '~0').replace(/\//g, '~1');
-
-export function tokensOf(pointer: string): string[] {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new PatchError(`"${pointer}" is not a JSON pointer (it must start with /)`, []);
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+function tokensOf(pointer: string): string[] {
+  if (!pointer.startsWith('/') && pointer !== '') throw new PatchError(`"${pointer}" is not a JSON pointer (it must start with /)`, []);
+  return parsePointer(pointer);
 }
 
 const isContainer = (v: unknown): v is Record<string, unknown> | unknown[] => v !== null && typeof v === 'object';
 
 /** The pointers one level under `at` in `doc` (what a user may have meant). */
 function childrenOf(doc: unknown, tokens: string[]): string[] {
-  const base = tokens.length ? '/' + tokens.map(escape).join('/') : '';
+  const base = formatPointer(tokens);
   const v = tokens.reduce<unknown>((x, t) => (isContainer(x) ? (x as Record<string, unknown>)[t] : undefined), doc);
   if (Array.isArray(v)) return v.map((_, i) => `${base}/${i}`);
-  if (isContainer(v)) return Object.keys(v).map((k) => `${base}/${escape(k)}`);
+  if (isContainer(v)) return Object.keys(v).map((k) => `${base}/${escapeToken(k)}`);
   return [];
 }
 
@@ -53,7 +48,7 @@ function parentOf(doc: unknown, pointer: string): { container: Record<string, un
     const t = tokens[i];
     const next = isContainer(v) ? (Array.isArray(v) ? v[Number(t)] : (v as Record<string, unknown>)[t]) : undefined;
     if (!isContainer(next) || (Array.isArray(v) && !/^\d+$/.test(t))) {
-      throw new PatchError(`${'/' + tokens.slice(0, i + 1).map(escape).join('/')} does not exist`, childrenOf(doc, tokens.slice(0, i)));
+      throw new PatchError(`${formatPointer(tokens.slice(0, i + 1))} does not exist`, childrenOf(doc, tokens.slice(0, i)));
     }
     v = next;
   }

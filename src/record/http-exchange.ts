@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { forwardable, headerPairs, Holds, trustHint } from './channel.js';
+import { forwardable, headerPairs } from '../net/http.js';
+import { Holds, trustHint } from './channel.js';
 
 export interface HttpRoute {
   /** Path prefix on the proxy, e.g. `/openai`; `/` catches everything. */

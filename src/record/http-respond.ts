@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { forwardable, headerPairs } from './channel.js';
+import { forwardable, headerPairs } from '../net/http.js';
 import { forwardExchange, pickRoute, type ExchangeContext } from './http-exchange.js';
 
 /** An exchange as the proxy received it, the body read whole. */

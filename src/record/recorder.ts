@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { bindError, ToolError } from '../errors.js';
 import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
-import { defaultRules, pointerTokens } from '../tape/redact.js';
+import { defaultRules } from '../tape/redact.js';
+import { parsePointer } from '../json/pointer.js';
 import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
 import type { RecordChannel } from './channel.js';
 import { startHttpProxy, type HttpRoute } from './http-proxy.js';
@@ -66,7 +67,7 @@ export function defaultTapePath(now = new Date()): string {
 export function redactionRules(o: { redact?: boolean; pointers?: string[]; headers?: string[]; regexes?: string[]; query?: string[] }): RedactionRules {
   for (const p of o.pointers ?? []) {
     try {
-      pointerTokens(p);
+      parsePointer(p);
     } catch (e) {
       throw new ToolError('E_USAGE', `--redact-pointer: ${(e as Error).message}`, 'e.g. --redact-pointer /payload/input/api_key');
     }

@@ -4,7 +4,8 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { isSendableCloseCode, WS_MAX_PAYLOAD } from '../engine/transport/websocket.js';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
-import { headerPairs, listeningChannel, trustHint, type RecordChannel } from './channel.js';
+import { headerPairs } from '../net/http.js';
+import { listeningChannel, trustHint, type RecordChannel } from './channel.js';
 
 export interface WsProxyOptions {
   upstream: string;

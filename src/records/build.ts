@@ -1,5 +1,5 @@
 import type { ArcpRecord, Attributes, ExecutionError, ExecutionEvent, FrameRef, RecordKind } from './schema.js';
-import { atPointer } from './json-value.js';
+import { valueAt } from '../json/pointer.js';
 import { refOf, type Msg } from './walk.js';
 
 type Value = string | number | boolean | null;
@@ -15,7 +15,7 @@ export type Timed = { seq: number; sha256: string; wall: number };
 export function at(m: Msg | undefined, pointer?: string): At {
   if (!m) return undefined;
   let p = pointer;
-  while (p && !atPointer(m.env, p).found) p = p.slice(0, p.lastIndexOf('/'));
+  while (p && !valueAt(m.env, p).found) p = p.slice(0, p.lastIndexOf('/'));
   return refOf(m, p || undefined);
 }
 

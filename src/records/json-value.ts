@@ -1,7 +1,7 @@
 /** JSON helpers for records and attestations, without recursion (bodies can nest deeply). */
+import { escapeToken } from '../json/pointer.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const esc = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /**
  * Canonical JSON (RFC 8785, JCS): object keys sorted by UTF-16 code units, no whitespace,
@@ -58,21 +58,9 @@ export function jsonDifferences(expected: unknown, actual: unknown, limit = 20):
       for (let i = Math.max(a.length, b.length) - 1; i >= 0; i--) stack.push([`${p}/${i}`, a[i], b[i]]);
     } else if (isObj(a) && isObj(b)) {
       const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().reverse();
-      for (const k of keys) stack.push([`${p}/${esc(k)}`, a[k], b[k]]);
+      for (const k of keys) stack.push([`${p}/${escapeToken(k)}`, a[k], b[k]]);
     } else if (a !== b) out.push({ pointer: p || '/', ...(a !== undefined ? { expected: a } : {}), ...(b !== undefined ? { actual: b } : {}) });
   }
   return out;
 }
 
-/** The value at a JSON pointer, if there is one. */
-export function atPointer(doc: unknown, pointer: string): { found: boolean; value?: unknown } {
-  if (pointer === '') return { found: true, value: doc };
-  let v: unknown = doc;
-  for (const raw of pointer.slice(1).split('/')) {
-    const k = raw.includes('~') ? raw.replace(/~1/g, '/').replace(/~0/g, '~') : raw;
-    if (Array.isArray(v) && /^\d+$/.test(k) && Number(k) < v.length) v = v[Number(k)];
-    else if (isObj(v) && Object.prototype.hasOwnProperty.call(v, k)) v = v[k];
-    else return { found: false };
-  }
-  return { found: true, value: v };
-}

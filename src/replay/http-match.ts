@@ -1,6 +1,7 @@
 import { ToolError } from '../errors.js';
 import type { HeaderPairs } from '../tape/format.js';
-import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
+import { PLACEHOLDER } from '../tape/redact.js';
+import { parsePointer } from '../json/pointer.js';
 import type { Volatility } from './volatile.js';
 import { canonicalJson, child, pathOf, type PathNode } from './walk.js';
 
@@ -39,7 +40,7 @@ export function parseRouteMatch(spec: string): RouteMatch {
     else if (name === 'ignore-query' && value) m.ignoreQuery.push(value);
     else if (name === 'volatile' && value) {
       try {
-        m.volatile.push(pointerTokens(value));
+        m.volatile.push(parsePointer(value));
       } catch (e) {
         throw new ToolError('E_USAGE', `--http-match "${spec}": ${(e as Error).message}`, USAGE);
       }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { forwardable as forwardableHeaders, headerPairs, listen } from '../record/channel.js';
+import { forwardable as forwardableHeaders, headerPairs, listen } from '../net/http.js';
 import type { HttpRoute } from '../record/http-exchange.js';
 import type { ChannelRow, HeaderPairs, RequestHead } from '../tape/format.js';
 import { readableBody, readExchanges } from '../tape/http-exchanges.js';

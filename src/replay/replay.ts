@@ -1,6 +1,6 @@
 import { bindError, ToolError } from '../errors.js';
 import { TapeReader } from '../tape/reader.js';
-import { pointerTokens } from '../tape/redact.js';
+import { parsePointer } from '../json/pointer.js';
 import { driveReplay } from './driver.js';
 import { parseFault } from './faults.js';
 import { isHttpFault, parseHttpFault } from './http-faults.js';
@@ -46,7 +46,7 @@ export async function replay(o: ReplayOptions, onListening: (a: { ws?: string; h
   if (asClient && o.http) throw new ToolError('E_USAGE', '--http-port serves recorded HTTP to a client; it does not go with --target', 'run a second arcp replay --http-port for the agent under test');
   for (const p of o.volatile?.pointers ?? []) {
     try {
-      pointerTokens(p);
+      parsePointer(p);
     } catch (e) {
       throw new ToolError('E_USAGE', `--volatile: ${(e as Error).message}`, 'e.g. --volatile /payload/body/duration_ms');
     }

@@ -1,4 +1,5 @@
-import { PLACEHOLDER, pointerTokens } from '../tape/redact.js';
+import { PLACEHOLDER } from '../tape/redact.js';
+import { formatPointer, parsePointer } from '../json/pointer.js';
 
 /**
  * How a field whose values differ between the recording and the live run is judged.
@@ -29,7 +30,7 @@ export class Volatility {
   /** The length of the longest user pointer: only user rules can match a container, and none deeper than this. */
   readonly deepestPointer: number;
   constructor(readonly rules: VolatileRules = DEFAULT_VOLATILE) {
-    this.user = rules.pointers.map((p) => ({ text: p, tokens: pointerTokens(p) }));
+    this.user = rules.pointers.map((p) => ({ text: p, tokens: parsePointer(p) }));
     this.deepestPointer = Math.max(1, ...this.user.map((u) => u.tokens.length));
   }
 
@@ -56,4 +57,4 @@ function matches(tokens: string[], path: string[]): boolean {
   return tokens.length === path.length && tokens.every((t, i) => t === '*' || t === path[i]);
 }
 
-export const toPointer = (path: string[]): string => (path.length ? '/' + path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/') : '');
+export const toPointer = formatPointer;

@@ -1,3 +1,4 @@
+import { parsePointer, stringsAt } from '../json/pointer.js';
 import { randomBytes, scryptSync } from 'node:crypto';
 import type { HeaderPairs, RedactionRules, RedactionSummary } from './format.js';
 
@@ -66,27 +67,6 @@ const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']+:)([^@\s/"']+)(@)/gi;
 /** Placeholders look like this; replay treats them as volatile. */
 export const PLACEHOLDER = /\[arcp-redacted:\d+\]/;
 
-/** Splits a JSON pointer (RFC 6901) into tokens; `*` matches every array element or key. */
-export function pointerTokens(pointer: string): string[] {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new Error(`JSON pointer "${pointer}" must start with "/"`);
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** Every string value reached by a pointer (with `*` wildcards) in a parsed document. */
-export function valuesAt(doc: unknown, tokens: string[], from = 0, out: string[] = []): string[] {
-  if (from === tokens.length) {
-    if (typeof doc === 'string') out.push(doc);
-    return out;
-  }
-  if (doc === null || typeof doc !== 'object') return out;
-  const o = doc as Record<string, unknown>;
-  const head = tokens[from];
-  if (head === '*') for (const k of Object.keys(o)) valuesAt(o[k], tokens, from + 1, out);
-  else if (Object.hasOwn(o, head)) valuesAt(o[head], tokens, from + 1, out);
-  return out;
-}
-
 /**
  * Replaces secrets in frames at record time. The same secret always gets the same placeholder
  * within a tape, so replay can match frames that repeat it. Only the secret's bytes change:
@@ -104,7 +84,7 @@ export class Redactor {
   private readonly placeholders = new Map<string, string>();
 
   constructor(readonly rules: RedactionRules) {
-    this.pointers = rules.pointers.map(pointerTokens);
+    this.pointers = rules.pointers.map(parsePointer);
     this.needles = this.pointers.map((t) => [...t].reverse().find((k) => k !== '*')).map((k) => (k === undefined ? '' : JSON.stringify(k)));
     this.needleBytes = this.needles.map((n) => Buffer.from(n, 'utf8').toString('latin1'));
     this.headers = new Set(rules.headers.map((h) => h.toLowerCase()));
@@ -173,7 +153,7 @@ export class Redactor {
     if (parsed === undefined) return text;
     // Walking the parsed document down each pointer is cheaper than searching the text.
     const secrets = new Set<string>();
-    for (const t of this.pointers) for (const s of valuesAt(parsed, t)) secrets.add(s);
+    for (const t of this.pointers) for (const s of stringsAt(parsed, t)) secrets.add(s);
     let out = text;
     for (const s of secrets) {
       if (s === '' || PLACEHOLDER.test(s)) continue;

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { codingsOf, decodeBody } from './body-encoding.js';
-import { defaultRules, DEFAULT_HEADERS, DEFAULT_POINTERS, PLACEHOLDER, pointerTokens, Redactor, valuesAt } from './redact.js';
+import { defaultRules, DEFAULT_HEADERS, DEFAULT_POINTERS, PLACEHOLDER, Redactor } from './redact.js';
+import { parsePointer, stringsAt } from '../json/pointer.js';
 import { isBodyKind, isHeadKind, isMessageKind, type HeaderPairs } from './format.js';
 import { TapeReader, type TapeFrame } from './reader.js';
 
@@ -31,7 +32,7 @@ export const mask = (s: string): string => (s.length <= 8 ? `${'*'.repeat(s.leng
 /** Secret-looking strings left in a tape: the default redaction fields in clear, and known token shapes. */
 export function scanTape(path: string): { path: string; frames: number; findings: Finding[] } {
   const tape = TapeReader.open(path);
-  const pointers = DEFAULT_POINTERS.map((p) => [p, pointerTokens(p)] as const);
+  const pointers = DEFAULT_POINTERS.map((p) => [p, parsePointer(p)] as const);
   const findings: Finding[] = [];
   /** Only to find credential query parameters and URL passwords: the default rules' view of a URL. */
   const urlRules = new Redactor(defaultRules());
@@ -46,7 +47,7 @@ export function scanTape(path: string): { path: string; frames: number; findings
     if (isMessageKind(f.kind) && text.startsWith('{')) {
       try {
         const doc = JSON.parse(text);
-        for (const [p, t] of pointers) for (const v of valuesAt(doc, t)) if (v) found(p, v);
+        for (const [p, t] of pointers) for (const v of stringsAt(doc, t)) if (v) found(p, v);
       } catch {
         // not JSON: the patterns below still apply
       }

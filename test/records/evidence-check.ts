@@ -1,4 +1,4 @@
-import { atPointer } from '../../src/records/json-value.js';
+import { valueAt as atPointer } from '../../src/json/pointer.js';
 import type { RecordsDocument } from '../../src/records/schema.js';
 import { readFrames } from '../helpers/tape.js';
 
