@@ -13,6 +13,7 @@ export const resultFlags = {
   'expected-failures': Flags.string({ description: 'file of check ids expected to fail (one a line, # comments): they do not fail the run; a listed check that passes does (stale)' }),
   junit: Flags.string({ description: 'also write JUnit XML to FILE' }),
   markdown: Flags.string({ description: 'also write a CONFORMANCE.md table (requirement, §, level, status, evidence) to FILE' }),
+  records: Flags.boolean({ description: "also write the execution records of each check's tape beside it (<tape>.records.json, as `arcp tape records`) and list them in the report" }),
   verbose: Flags.boolean({ char: 'v', description: 'show every finding, passes included' }),
 };
 

@@ -38,6 +38,7 @@ or input error.`;
       jobs: flags.jobs,
       timeoutSec: flags.timeout,
       strict: flags.strict,
+      records: flags.records,
       expectedFailures: expected(flags['expected-failures']),
       tapes: flags.tapes,
       commandLine: ['arcp', 'conform', 'client', ...this.argv],

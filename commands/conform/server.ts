@@ -54,6 +54,7 @@ refused token).`;
       jobs: flags.jobs,
       timeoutSec: flags.timeout,
       strict: flags.strict,
+      records: flags.records,
       expectedFailures: expected(flags['expected-failures']),
       tapes: flags.tapes,
       commandLine: ['arcp', 'conform', 'server', ...this.argv],

@@ -34,6 +34,7 @@ Exit codes: 0 no check failed, 1 a check failed, 2 not a readable tape or a usag
       only: flags.only,
       skip: flags.skip,
       strict: flags.strict,
+      records: flags.records,
       expectedFailures: expected(flags['expected-failures']),
     });
     this.exit(emit(report, flags));

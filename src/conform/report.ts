@@ -31,9 +31,27 @@ export const CheckResultSchema = z.object({
   findings: z.array(FindingSchema),
   /** The check's tape (open with `arcp tape show`, replay with `arcp replay`). */
   tape: z.string().optional(),
+  /** With --records: the execution records of that tape (`arcp tape records`), written beside it. */
+  records: z.string().optional(),
   durationMs: z.number(),
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+/** With --records: one tape's execution records, written beside it (or why they could not be derived). */
+export const RecordsAttachmentSchema = z.union([
+  z.object({
+    tape: z.string(),
+    file: z.string(),
+    sha256: z.string(),
+    fingerprint: z.string(),
+    records: z.number().int(),
+    byKind: z.record(z.string(), z.number().int()),
+    /** Records whose status is error (a refused tool call, a failed job…): what the checks provoked. */
+    errors: z.number().int(),
+  }),
+  z.object({ tape: z.string(), error: z.string() }),
+]);
+export type RecordsAttachment = z.infer<typeof RecordsAttachmentSchema>;
 
 export const ReportSchema = z.object({
   format: z.literal(REPORT_FORMAT),
@@ -45,6 +63,8 @@ export const ReportSchema = z.object({
   durationMs: z.number(),
   strict: z.boolean(),
   tapes: z.string().optional(),
+  /** With --records: the records of every tape the report cites, one entry a tape. */
+  records: z.array(RecordsAttachmentSchema).optional(),
   /** Things about the run as a whole (a tape pinned to another spec text); warnings count in the summary. */
   notes: z.array(z.object({ level: z.enum(['warning', 'info']), message: z.string() })),
   summary: z.object({

@@ -3,6 +3,7 @@ import { ToolError } from '../errors.js';
 import { SPEC_SHA256, SPEC_VERSION } from '../tape/format.js';
 import { TOOL_VERSION } from '../tape/paths.js';
 import { levelOf, sectionsOf, type AnyCheck } from './check.js';
+import { attachTapeRecords } from './records.js';
 import { REPORT_FORMAT, type CheckResult, type ConformReport } from './report.js';
 import { overall, type Finding, type Outcome } from './verdict.js';
 
@@ -64,6 +65,10 @@ export interface FinishOptions {
   expectedFailures?: string[];
   tapes?: string;
   notes?: ConformReport['notes'];
+  /** Write the records of every cited tape beside it (--records). */
+  records?: boolean;
+  /** Tapes the run read besides those its checks cite (`conform tape` over several). */
+  readTapes?: string[];
 }
 
 function reasonOf(status: Outcome, findings: Finding[], skipped?: string): string {
@@ -136,5 +141,11 @@ export function finish(raw: RawResult[], o: FinishOptions): ConformReport {
     checks,
   };
   if (o.tapes) report.tapes = o.tapes;
+  if (o.records) {
+    const cited = [...(o.readTapes ?? []), ...checks.flatMap((c) => [c.tape, ...c.findings.map((f) => f.tape)])].filter((t): t is string => t !== undefined);
+    report.records = attachTapeRecords(cited.sort());
+    const files = new Map(report.records.flatMap((a) => ('file' in a ? [[a.tape, a.file] as const] : [])));
+    for (const c of checks) if (c.tape && files.has(c.tape)) c.records = files.get(c.tape);
+  }
   return report;
 }

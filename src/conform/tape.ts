@@ -16,6 +16,8 @@ export interface TapeSuiteOptions {
   skip?: string[];
   strict?: boolean;
   expectedFailures?: string[];
+  /** Write each tape's execution records beside it and list them in the report. */
+  records?: boolean;
 }
 
 /** A tape's ARCP connections (WebSocket and stdio channels) as an exchange the wire checks read. */
@@ -72,5 +74,5 @@ export function runTapeSuite(o: TapeSuiteOptions): ConformReport {
       w.judge(exchanges, j, { subjects: new Set(w.bothSides ? w.subjects : w.subjects.filter((s) => subjects.has(s))), mode: 'tape' });
       return { check: w, findings: j.findings, tape: o.tapes.length === 1 ? o.tapes[0] : undefined, durationMs: performance.now() - t0 };
     });
-  return finish(raw, { mode: 'tape', target: o.tapes.join(' '), startedAt, strict: o.strict, expectedFailures: o.expectedFailures, notes });
+  return finish(raw, { mode: 'tape', target: o.tapes.join(' '), startedAt, strict: o.strict, expectedFailures: o.expectedFailures, notes, records: o.records, readTapes: o.tapes });
 }

@@ -40,7 +40,7 @@ export function reportLines(r: ConformReport, c: ChalkInstance, o: { verbose?: b
         lines.push(`      ${paint(c, f.outcome, f.outcome.padEnd(7))} ${c.dim(f.requirement)} ${f.message}${where}`);
       }
       if (shown.length > 6 && !o.verbose) lines.push(c.dim(`      … ${shown.length - 6} more (--verbose or --json)`));
-      if (ch.tape && ch.status !== 'pass') lines.push(c.dim(`      tape ${ch.tape}`));
+      if (ch.tape && ch.status !== 'pass') lines.push(c.dim(`      tape ${ch.tape}${ch.records ? `, records ${ch.records}` : ''}`));
     }
     lines.push('');
   }
@@ -50,6 +50,11 @@ export function reportLines(r: ConformReport, c: ChalkInstance, o: { verbose?: b
   if (s.stale) parts.push(c.red(`${s.stale} stale expected failures`));
   lines.push(`${r.ok ? c.green('conformant') : c.red('not conformant')}: ${parts.join(', ')} in ${(r.durationMs / 1000).toFixed(1)} s`);
   if (r.tapes) lines.push(c.dim(`tapes in ${r.tapes} (open one with \`arcp tape show <tape>\`, replay it with \`arcp replay <tape>\`)`));
+  if (r.records) {
+    const failed = r.records.filter((a) => 'error' in a);
+    lines.push(c.dim(`records of ${r.records.length - failed.length} tapes beside them (<tape>.records.json; check one with \`arcp tape records --verify <records> <tape>\`)`));
+    for (const a of failed) if ('error' in a) lines.push(c.yellow(`no records of ${a.tape}: ${a.error}`));
+  }
   return lines;
 }
 

@@ -29,6 +29,8 @@ export interface ClientSuiteOptions {
   strict?: boolean;
   expectedFailures?: string[];
   tapes?: string | false;
+  /** Write each check's tape's execution records beside it and list them in the report. */
+  records?: boolean;
   commandLine?: string[];
   /** With `listen`: where to connect and which scenario to play, before each scenario. */
   onListening?: (o: { url: string; token: string; scenario: string; env: Record<string, string> }) => void;
@@ -127,6 +129,6 @@ export async function runClientSuite(o: ClientSuiteOptions): Promise<ConformRepo
   const byId = new Map(results.map((r) => [r.check.id, r]));
   return finish(
     selected.map((c) => byId.get(c.id)!),
-    { mode: 'client', target: o.listen ? 'a client connected by hand (--listen)' : o.command!.join(' '), startedAt, strict: o.strict, expectedFailures: o.expectedFailures, tapes: dir },
+    { mode: 'client', target: o.listen ? 'a client connected by hand (--listen)' : o.command!.join(' '), startedAt, strict: o.strict, expectedFailures: o.expectedFailures, tapes: dir, records: o.records },
   );
 }

@@ -31,6 +31,8 @@ export interface ServerSuiteOptions {
   expectedFailures?: string[];
   /** Folder for the checks' tapes; undefined: a fresh temp folder; false: no tapes (tests of verdicts only). */
   tapes?: string | false;
+  /** Write each check's tape's execution records beside it and list them in the report. */
+  records?: boolean;
   commandLine?: string[];
   /** Each check as it finishes (for progress on stderr). */
   onCheck?: (id: string, status: string) => void;
@@ -159,6 +161,6 @@ export async function runServerSuite(o: ServerSuiteOptions): Promise<ConformRepo
   for (const r of judgeWire(wire, exchanges, 'runtime', 'server')) results.set(r.check.id, r);
   return finish(
     selected.map((c) => results.get(c.id)!),
-    { mode: 'server', target: o.target.describe, startedAt, strict: o.strict, expectedFailures: o.expectedFailures, tapes: dir },
+    { mode: 'server', target: o.target.describe, startedAt, strict: o.strict, expectedFailures: o.expectedFailures, tapes: dir, records: o.records },
   );
 }
