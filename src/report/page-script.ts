@@ -44,6 +44,7 @@ function renderTape(T) {
   box.setAttribute('data-lanes', String(L));
   box.setAttribute('data-frames', String(N));
   inner.style.height = (AXIS_H + L * LANE_H) + 'px';
+  box.style.height = Math.min(AXIS_H + L * LANE_H + 6, Math.max(120, window.innerHeight * 0.42)) + 'px';
   var ctx = canvas.getContext('2d');
   function visibleLanes() { var top = box.scrollTop; var first = Math.max(0, Math.floor(top / LANE_H)); var count = Math.ceil(box.clientHeight / LANE_H) + 1; return [first, Math.min(L, first + count)]; }
   function drawLabels() {
