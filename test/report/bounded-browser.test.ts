@@ -14,6 +14,7 @@ import { launch, openReport } from './browser.js';
 const file = tapeDir();
 const TAPE = file('big.tape');
 const FRAMES = 30_000;
+const HOSTILE = '</script><img src=x onerror="document.title=1"><script>throw new Error("ran")</script>\u2028';
 let browser: BrowserContext;
 let closeBrowser: () => Promise<void> = async () => undefined;
 
@@ -21,6 +22,8 @@ beforeAll(async () => {
   const w = await TapeWriter.create({ path: TAPE, commandLine: ['test'], redaction: defaultRules() });
   const ch = w.channel('ws', 'big');
   const pad = 'x'.repeat(900);
+  // A stranger's frame that tries to end the data tag and run markup: it must stay text.
+  w.frame(ch, 'c2s', 'ws.text', JSON.stringify({ type: 'x', text: HOSTILE }));
   for (let i = 1; i <= FRAMES; i++) {
     w.frame(ch, 's2c', 'ws.text', JSON.stringify({ arcp: '1.1', id: `msg_${i}`, type: 'job.event', job_id: 'job_1', event_seq: i, payload: { kind: 'log', body: { message: `line ${i}`, pad } } }));
     if (i % 10_000 === 0) await new Promise((r) => setImmediate(r));
@@ -43,12 +46,17 @@ describe('a report of a big tape', () => {
     const { page, errors } = await openReport(browser, small.path);
     onTestFinished(() => page.close());
     expect(errors).toEqual([]);
-    expect(await page.getAttribute('#timeline', 'data-frames')).toBe(String(FRAMES));
+    expect(await page.getAttribute('#timeline', 'data-frames')).toBe(String(FRAMES + 1));
+    expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('.frow').count()).toBeLessThan(80);
     // A frame past the budget: its text is not in the page, its seq and summary are; shown with the command for its bytes.
-    await page.fill('#search', '#29999');
+    await page.fill('#search', '#30000');
     await page.waitForFunction(() => document.querySelector('#match-count')?.getAttribute('data-count') === '1', null, { timeout: 10_000 });
     await page.locator('.frow').first().click();
-    expect(await page.locator('#detail').textContent()).toContain(`arcp tape show ${TAPE} --frame 29999`);
+    expect(await page.locator('#detail').textContent()).toContain(`arcp tape show ${TAPE} --frame 30000`);
+    await page.fill('#search', '');
+    await page.locator('.frow[data-seq="1"]').click();
+    expect(await page.locator('#frame-bytes').textContent()).toBe(JSON.stringify({ type: 'x', text: HOSTILE }, null, 2));
+    expect(errors).toEqual([]);
   }, 90_000);
 });
