@@ -4,6 +4,7 @@ import { ingest } from './ingest.mjs';
 import { recordBench, stopAll } from './record.mjs';
 import { replayBench } from './replay.mjs';
 import { recordsBench } from './records.mjs';
+import { reportBench } from './report.mjs';
 
 const only = process.argv[2];
 const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
@@ -24,6 +25,12 @@ try {
     const r = await recordsBench();
     const perSec = r.frames / (r.deriveMs / 1000);
     rows.push({ name: `Records of ${Math.round(r.frames / 1000)}k frames (${r.records / 1000}k records)`, unit: 'frames/s', relay: r.frames / (r.readMs / 1000), record: perSec, ratio: r.readMs / r.deriveMs, target: 'reference: baseline is reading the tape (every frame hash-checked)' });
+  }
+  if (!only || only === 'report') {
+    const r = await reportBench();
+    const mib = (b) => (b / 1024 / 1024).toFixed(1);
+    rows.push({ name: `Report of ${r.frames / 1000}k frames: build`, unit: 'frames/s', relay: r.frames / (r.readMs / 1000), record: r.frames / (r.buildMs / 1000), ratio: r.readMs / r.buildMs, target: `reference: baseline is reading the tape; page ${mib(r.bytes)} MiB (tape ${mib(r.tapeBytes)} MiB)` });
+    rows.push({ name: `Report of ${r.frames / 1000}k frames: open in chromium`, unit: 'ms', record: r.openMs, target: `≤ 10,000 ms to drawn; search ${Math.round(r.searchMs)} ms`, ok: r.openMs <= 10_000 });
   }
 } finally {
   await stopAll();

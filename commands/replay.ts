@@ -4,6 +4,8 @@ import { HTTP_MODES, type HttpMode } from '../src/replay/http-player.js';
 import { parseRouteMatch } from '../src/replay/http-match.js';
 import { parseRoute } from '../src/record/http-exchange.js';
 import { progressLine, reportLines } from '../src/render/replay.js';
+import { reportFileLine } from '../src/render/report.js';
+import { writeDivergenceReport } from '../src/report/divergence.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -79,6 +81,7 @@ input error (a damaged or altered tape included).`;
     'http-match': Flags.string({ description: 'what is compared for a route: [PREFIX:]header=NAME,ignore-query=NAME,volatile=/PTR,partial (repeatable)', multiple: true, default: [] }),
     'http-upstream': Flags.string({ description: 'PREFIX=URL to forward to in the record and passthrough modes (default: the recorded upstreams; repeatable)', multiple: true, default: [] }),
     run: Flags.string({ description: 'shell command to run as the client under test (like -- <command>)' }),
+    report: Flags.string({ description: 'also write an HTML page of the run to FILE: the first divergence, expected beside actual, among the frames around it' }),
   };
 
   async run(): Promise<void> {
@@ -122,6 +125,7 @@ input error (a damaged or altered tape included).`;
         process.once('SIGTERM', r);
       }),
     ).finally(stopProgress);
+    if (flags.report) process.stderr.write(reportFileLine('replay', writeDivergenceReport(report, flags.report), styleFor(process.stderr)) + '\n');
     if (flags.json) out.write(JSON.stringify(report) + '\n');
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');
     if (report.command?.exitCode) this.exit(report.command.exitCode);

@@ -43,7 +43,7 @@ describe('import boundaries', () => {
   });
 
   it('the engine imports neither the CLI, oclif, chalk, nor any layer above it (not even the tool\'s errors)', () => {
-    const above = ['commands', 'src/render', 'src/runtime', 'src/client', 'src/tape', 'src/record', 'src/replay', 'src/conform', 'src/fork', 'src/records', 'src/llm', 'src/runner', 'src/errors.ts'];
+    const above = ['commands', 'src/render', 'src/report', 'src/runtime', 'src/client', 'src/tape', 'src/record', 'src/replay', 'src/conform', 'src/fork', 'src/records', 'src/llm', 'src/runner', 'src/errors.ts'];
     expect(offenders(['src/engine'], (i) => /^(@oclif|chalk)/.test(i.to) || under(i, ...above))).toEqual([]);
   });
 
@@ -68,6 +68,11 @@ describe('import boundaries', () => {
 
   it('records read tapes and know nothing of recording, replay, runtimes or the renderers', () => {
     expect(offenders(['src/records'], (i) => under(i, 'src/record', 'src/replay', 'src/runtime', 'src/client', 'src/render', 'src/conform', 'src/fork', 'commands') || i.to === 'better-sqlite3')).toEqual([]);
+  });
+
+  it('reports build pages from what the library derives: no sockets, no recording, no runtime, no renderers, no SQL', () => {
+    expect(offenders(['src/report'], (i) => under(i, 'src/record', 'src/runtime', 'src/client', 'src/render', 'commands') || /^(ws|undici|better-sqlite3|chalk|node:net|node:http|@oclif)/.test(i.to))).toEqual([]);
+    expect(all('src/report').some((i) => i.to === 'src/tape/reader.ts')).toBe(true);
   });
 
   it('record and replay stay apart (replay reuses only the recorder\'s exchange code and shared helpers)', () => {

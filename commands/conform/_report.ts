@@ -4,6 +4,8 @@ import { readExpectedFailures } from '../../src/conform/results.js';
 import { writeReportFiles } from '../../src/render/conform-files.js';
 import { progressLine, reportLines } from '../../src/render/conform.js';
 import { styleFor } from '../../src/render/style.js';
+import { reportFileLine } from '../../src/render/report.js';
+import { writeConformReport } from '../../src/report/conform.js';
 
 /** Flags every `arcp conform` run shares (oclif skips `_*` files). */
 export const resultFlags = {
@@ -12,6 +14,7 @@ export const resultFlags = {
   strict: Flags.boolean({ description: 'count skipped checks and "deviates from draft" / "v1.0 form" warnings as failures' }),
   'expected-failures': Flags.string({ description: 'file of check ids expected to fail (one a line, # comments): they do not fail the run; a listed check that passes does (stale)' }),
   junit: Flags.string({ description: 'also write JUnit XML to FILE' }),
+  report: Flags.string({ description: 'also write an HTML page of the results by spec § to FILE, each failure with its exchange' }),
   markdown: Flags.string({ description: 'also write a CONFORMANCE.md table (requirement, §, level, status, evidence) to FILE' }),
   records: Flags.boolean({ description: "also write the execution records of each check's tape beside it (<tape>.records.json, as `arcp tape records`) and list them in the report" }),
   verbose: Flags.boolean({ char: 'v', description: 'show every finding, passes included' }),
@@ -35,8 +38,9 @@ export function progress(enabled: boolean): { onCheck: (id: string) => void; don
 }
 
 /** Writes what was asked for (--json, --junit, --markdown, the summary) and returns the exit code. */
-export function emit(r: ConformReport, flags: { json: boolean; junit?: string; markdown?: string; verbose?: boolean }): number {
+export function emit(r: ConformReport, flags: { json: boolean; junit?: string; markdown?: string; report?: string; verbose?: boolean }): number {
   writeReportFiles(r, flags);
+  if (flags.report) process.stderr.write(reportFileLine('conformance', writeConformReport(r, flags.report), styleFor(process.stderr)) + '\n');
   if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
   else process.stdout.write(reportLines(r, styleFor(process.stdout), { verbose: flags.verbose }).join('\n') + '\n');
   return r.ok ? 0 : 1;
