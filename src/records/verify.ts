@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ToolError } from '../errors.js';
+import { verifyTape } from '../tape/verify.js';
 import { deriveRecords } from './derive.js';
 import { jsonDifferences } from './json-value.js';
 import { RECORDS_SCHEMA, RecordsDocument } from './schema.js';
@@ -89,6 +90,14 @@ export function verifyRecords(file: string, tape: string): RecordsVerification {
   } catch (e) {
     if (!(e instanceof ToolError) || (e.code !== 'E_TAPE_CORRUPT' && e.code !== 'E_USAGE')) throw e;
     out.differences.push(`the tape: ${e.message}`);
+    // Say what broke it (a hole in the frame log, a frame count, a blob), as `arcp tape verify` would.
+    if (e.code === 'E_TAPE_CORRUPT') {
+      try {
+        for (const p of verifyTape(tape).problems) if (!p.startsWith('fingerprint is ') && !e.message.includes(p)) out.differences.push(`the tape: ${p}`);
+      } catch {
+        // a tape too broken to open was named above
+      }
+    }
     return out;
   }
   out.fingerprint = derived.tape.fingerprint;

@@ -111,6 +111,16 @@ describe('arcp tape records --verify', () => {
     expect(v.differences.join('\n')).toMatch(/\/event\/output\/mean is 348\.12 in the records, 348\.13 from the tape/);
   }, 40_000);
 
+  it('catches a frame taken out of the tape (the refused tool call), naming the hole', () => {
+    const seq = doc.records.find((r) => r.event.action === 'tool:shell.exec')!.evidence.fields.inputs[0].seq;
+    const cut = copy('cut-frame.tape');
+    sql(cut, (db) => db.prepare('DELETE FROM frames WHERE seq = ?').run(seq));
+    const v = verifyRecords(records, cut);
+    expect(v.ok).toBe(false);
+    expect(v.differences[0]).toMatch(/^the tape: .*its frames give fingerprint fp1:[0-9a-f]{64}, but the tape was sealed with fp1:/);
+    expect(v.differences).toContain(`the tape: frame log jumps from ${seq - 1} to ${seq + 1}`);
+  });
+
   it('a file that is not a records file is an input error (exit 2), one line naming it', async () => {
     const cases: [string, string | Buffer, RegExp][] = [
       ['not-records.json', '{"hello":1}', /not-records\.json is not an arcp records file \(no "schema": "arcp\.records\/1"\)/],
