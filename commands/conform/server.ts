@@ -22,6 +22,7 @@ refused token).`;
     '<%= config.bin %> conform server ws://127.0.0.1:7777 --token "$ARCP_TOKEN" --token2 "$ARCP_TOKEN2"',
     '<%= config.bin %> conform server ws://127.0.0.1:7777 --token tok --junit conform.xml --markdown CONFORMANCE.md',
     "<%= config.bin %> conform server ws://127.0.0.1:7777 --token tok --only 'session/resume/*' --tapes ./conform-tapes",
+    '<%= config.bin %> conform server ws://127.0.0.1:7777 --token tok --tapes ./conform-tapes --records   # each tape\'s execution records beside it',
     '<%= config.bin %> conform server --token tok -- arcp serve --stdio --token tok=alice',
     '<%= config.bin %> conform server ws://127.0.0.1:7777 --token tok --agents agents.json --expected-failures known-failures.txt',
   ];

@@ -153,7 +153,11 @@ export interface VerifyAttestationOptions {
   records?: string;
 }
 
+/** The attestation part of `arcp tape verify --signature --json`; the version changes when a field changes meaning. */
+export const ATTESTATION_CHECK_SCHEMA = 'arcp.attestation-check/1';
+
 export interface AttestationCheck {
+  schema: typeof ATTESTATION_CHECK_SCHEMA;
   ok: boolean;
   signature: string;
   keyId?: string;
@@ -173,7 +177,7 @@ const short = (h: string) => h.slice(0, 16) + '…';
 export function verifyAttestation(o: VerifyAttestationOptions): AttestationCheck {
   const pub = loadPublicKey(o.pubkey);
   if (!existsSync(o.signature)) throw new ToolError('E_INPUT', `no attestation at ${o.signature}`, 'make one with `arcp tape attest TAPE --key KEY`');
-  const out: AttestationCheck = { ok: false, signature: o.signature, problems: [] };
+  const out: AttestationCheck = { schema: ATTESTATION_CHECK_SCHEMA, ok: false, signature: o.signature, problems: [] };
   let a: Attestation;
   try {
     const parsed = Attestation.safeParse(JSON.parse(readFileSync(o.signature, 'utf8')));
@@ -183,7 +187,7 @@ export function verifyAttestation(o: VerifyAttestationOptions): AttestationCheck
     }
     a = parsed.data;
   } catch (e) {
-    out.problems.push(`${o.signature} is not an attestation (not JSON: ${(e as Error).message})`);
+    out.problems.push(`${o.signature} is not an attestation (not JSON)`);
     return out;
   }
   const s = a.statement;

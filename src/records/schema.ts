@@ -15,7 +15,11 @@ export const RECORDS_SCHEMA = 'arcp.records/1';
  */
 const Json = z.unknown();
 
-/** IntentProof `ExecutionError`: `name` and `message`, an optional machine-readable `code` (records never carry a stack or a cause). */
+/**
+ * IntentProof `ExecutionError`: `name` and `message`, an optional machine-readable `code`, and its
+ * optional `stack` (string or null) and nested `cause`, so an IntentProof event reads as is.
+ * Records derived from a tape set neither: no frame holds a stack trace.
+ */
 export interface ExecutionError {
   name: string;
   message: string;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ToolError } from '../errors.js';
+import { verifyTape } from '../tape/verify.js';
 import { deriveRecords } from './derive.js';
 import { jsonDifferences } from './json-value.js';
 import { RECORDS_SCHEMA, RecordsDocument } from './schema.js';
@@ -14,6 +15,13 @@ export interface LoadedRecords {
   issues: string[];
 }
 
+/** Where JSON.parse gave up, on one line and without echoing the file (its message quotes the text). */
+const notJsonWhy = (e: Error, length: number): string => {
+  const at = /position (\d+)/.exec(e.message);
+  const token = /^Unexpected token ('.{1,4}')/u.exec(e.message);
+  return e.message.includes('Unexpected end') || Number(at?.[1]) >= length ? 'it ends too soon' : at ? `it breaks at byte ${at[1]}` : token ? `an unexpected ${token[1]}` : 'it does not parse';
+};
+
 const MAKE_HINT = 'make one with `arcp tape records TAPE --json > FILE`';
 
 /** Reads a records file: a file that is not a records document at all is an input error; one that breaks the schema is read with its issues. */
@@ -25,11 +33,12 @@ export function loadRecords(path: string): LoadedRecords {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ToolError('E_INPUT', code === 'ENOENT' ? `no records file at ${path}` : `cannot read ${path}: ${code ?? (e as Error).message}`, MAKE_HINT);
   }
+  if (bytes.subarray(0, 16).toString('latin1') === 'SQLite format 3\0') throw new ToolError('E_INPUT', `${path} is a tape, not a records file`, 'the records file comes first: `arcp tape records --verify RECORDS TAPE`');
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new ToolError('E_INPUT', `${path} is not JSON: ${(e as Error).message}`, MAKE_HINT);
+    throw new ToolError('E_INPUT', `${path} is not JSON (${notJsonWhy(e as Error, bytes.length)}), so not an arcp records file`, MAKE_HINT);
   }
   const o = json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
   if (!o || o.schema !== RECORDS_SCHEMA) throw new ToolError('E_INPUT', `${path} is not an arcp records file (no "schema": "${RECORDS_SCHEMA}")`, MAKE_HINT);
@@ -44,7 +53,11 @@ export function loadRecords(path: string): LoadedRecords {
   return { path, bytes, json: o, issues };
 }
 
+/** The `--json` output of `arcp tape records --verify`; the version changes when a field changes meaning. */
+export const RECORDS_CHECK_SCHEMA = 'arcp.records-check/1';
+
 export interface RecordsVerification {
+  schema: typeof RECORDS_CHECK_SCHEMA;
   file: string;
   tape: string;
   ok: boolean;
@@ -70,13 +83,21 @@ export function verifyRecords(file: string, tape: string): RecordsVerification {
   const loaded = loadRecords(file);
   const json = loaded.json;
   const fileRecords = Array.isArray(json.records) ? (json.records as Record<string, unknown>[]) : [];
-  const out: RecordsVerification = { file, tape, ok: false, records: fileRecords.length, differences: [...loaded.issues] };
+  const out: RecordsVerification = { schema: RECORDS_CHECK_SCHEMA, file, tape, ok: false, records: fileRecords.length, differences: [...loaded.issues] };
   let derived: RecordsDocument;
   try {
     derived = deriveRecords(tape, { job: typeof json.job === 'string' ? json.job : undefined });
   } catch (e) {
     if (!(e instanceof ToolError) || (e.code !== 'E_TAPE_CORRUPT' && e.code !== 'E_USAGE')) throw e;
     out.differences.push(`the tape: ${e.message}`);
+    // Say what broke it (a hole in the frame log, a frame count, a blob), as `arcp tape verify` would.
+    if (e.code === 'E_TAPE_CORRUPT') {
+      try {
+        for (const p of verifyTape(tape).problems) if (!p.startsWith('fingerprint is ') && !e.message.includes(p)) out.differences.push(`the tape: ${p}`);
+      } catch {
+        // a tape too broken to open was named above
+      }
+    }
     return out;
   }
   out.fingerprint = derived.tape.fingerprint;
@@ -88,6 +109,12 @@ export function verifyRecords(file: string, tape: string): RecordsVerification {
   const keyOf = (id: string) => id.slice(id.indexOf(':') + 1);
   const inFile = new Map(fileRecords.map((r) => [keyOf(idOf(r)), r]));
   const fromTape = new Map(derived.records.map((r) => [keyOf(r.event.id), r]));
+  // Records of another tape altogether share no record with this one: one line says so, instead
+  // of every record of both named as missing.
+  if (fileFp !== derived.tape.fingerprint && inFile.size > 0 && fromTape.size > 0 && ![...inFile.keys()].some((k) => fromTape.has(k))) {
+    out.differences = [...loaded.issues, `${file} holds the records of another tape (${shown(fileFp)}, ${inFile.size} records), not of ${tape} (${derived.tape.fingerprint}, ${fromTape.size} records): no record of either is one of the other's`];
+    return out;
+  }
   for (const r of fileRecords) {
     const id = idOf(r);
     const cites = (r as { evidence?: { tape?: unknown } }).evidence?.tape;

@@ -1,10 +1,9 @@
-import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RecordsDocument, type ArcpRecord } from '../../src/records/schema.js';
 import { arcp } from '../helpers/cli.js';
 import { tapeDir } from '../helpers/tape.js';
 import { falseEvidence } from './evidence-check.js';
-import { recordCli, serveCli, startCli } from './processes.js';
+import { freePort, recordCli, serveCli, startCli } from './processes.js';
 
 /**
  * A real recording of the tool-using LLM agent (`assistant`), every piece a process of its own:
@@ -17,14 +16,6 @@ const TASK = 'What is the total for 3 items at 17.50 each plus 8% tax?';
 const LLM_KEY = 'sk-proj-ASSISTANTKEY-0a1b2c3d4e5f';
 let doc: RecordsDocument;
 let jobId = '';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 beforeAll(async () => {
   const model = await startCli(['llm', 'serve', '--script', 'demo']);

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { attachTapeRecords } from '../../src/conform/records.js';
 import { ReportSchema, type ConformReport } from '../../src/conform/report.js';
 import { RecordsDocument } from '../../src/records/schema.js';
 import { verifyRecords } from '../../src/records/verify.js';
-import { arcp } from '../helpers/cli.js';
+import { arcp, BIN } from '../helpers/cli.js';
 import { tapeDir } from '../helpers/tape.js';
 import { serveCli } from './processes.js';
 
@@ -59,6 +60,28 @@ describe('arcp conform --records', () => {
 
   it('conform tape --records writes them for the tapes it reads, and the summary says where', () => {
     expect(human).toMatch(/records of 1 tapes beside them \(<tape>\.records\.json; check one with `arcp tape records --verify/);
+  });
+
+  it('conform client --records: the scenario tapes (the suite playing the runtime) get theirs too', async () => {
+    const r = await arcp(['conform', 'client', '--only', 'client/hello/shape', '--only', 'client/envelope/unknown-fields', '--tapes', file('client'), '--records', '--json', '--', process.execPath, BIN, 'conform', 'driver']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const client = ReportSchema.parse(JSON.parse(r.stdout));
+    expect(client.records?.length).toBeGreaterThan(0);
+    for (const a of client.records!) {
+      expect('file' in a, JSON.stringify(a)).toBe(true);
+      if ('file' in a) expect(verifyRecords(a.file, a.tape).differences).toEqual([]);
+    }
+    expect(client.checks.every((c) => c.records === c.tape!.replace(/\.tape$/, '.records.json'))).toBe(true);
+  }, 90_000);
+
+  it('a tape records cannot be derived from is listed with the reason, beside the others\' records', () => {
+    const good = report.checks[0].tape!;
+    const broken = file('broken.tape');
+    writeFileSync(broken, 'not a tape at all');
+    const listed = attachTapeRecords([broken, good, good]);
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toEqual({ tape: broken, error: expect.stringMatching(/broken\.tape/) });
+    expect(listed[1]).toMatchObject({ tape: good, file: good.replace(/\.tape$/, '.records.json') });
   });
 
   it('without --records nothing is written beside the tapes', async () => {

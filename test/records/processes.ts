@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { execa, type ResultPromise } from 'execa';
 import { BIN } from '../helpers/cli.js';
 
@@ -45,3 +46,12 @@ export async function recordCli(args: string[]): Promise<{ ws?: string; http?: s
     },
   };
 }
+
+/** A port free on loopback now, for a process that must be told its port before it starts. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });

@@ -5,6 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyAttestation } from '../../src/records/attest.js';
 import { RecordsDocument } from '../../src/records/schema.js';
 import { verifyRecords } from '../../src/records/verify.js';
+import { join } from 'node:path';
+import { redactionRules } from '../../src/record/recorder.js';
+import { importJsonl } from '../../src/tape/interchange/import-jsonl.js';
+import { CAPTURES_DIR } from '../helpers/captures.js';
 import { arcp } from '../helpers/cli.js';
 import { tapeDir } from '../helpers/tape.js';
 import { recordCli, serveCli } from './processes.js';
@@ -107,14 +111,46 @@ describe('arcp tape records --verify', () => {
     expect(v.differences.join('\n')).toMatch(/\/event\/output\/mean is 348\.12 in the records, 348\.13 from the tape/);
   }, 40_000);
 
-  it('a file that is not a records file is an input error (exit 2)', async () => {
-    const path = file('not-records.json');
-    writeFileSync(path, '{"hello":1}');
-    const r = await arcp(['tape', 'records', '--verify', path, tape]);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/is not an arcp records file/);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  it('catches a frame taken out of the tape (the refused tool call), naming the hole', () => {
+    const seq = doc.records.find((r) => r.event.action === 'tool:shell.exec')!.evidence.fields.inputs[0].seq;
+    const cut = copy('cut-frame.tape');
+    sql(cut, (db) => db.prepare('DELETE FROM frames WHERE seq = ?').run(seq));
+    const v = verifyRecords(records, cut);
+    expect(v.ok).toBe(false);
+    expect(v.differences[0]).toMatch(/^the tape: .*its frames give fingerprint fp1:[0-9a-f]{64}, but the tape was sealed with fp1:/);
+    expect(v.differences).toContain(`the tape: frame log jumps from ${seq - 1} to ${seq + 1}`);
   });
+
+  it('a file that is not a records file is an input error (exit 2), one line naming it', async () => {
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['not-records.json', '{"hello":1}', /not-records\.json is not an arcp records file \(no "schema": "arcp\.records\/1"\)/],
+      ['not-json.json', '{"schema": "arcp.records/1",\n "records": [oops', /not-json\.json is not JSON \((it breaks at byte \d+|an unexpected 'o')\), so not an arcp records file/],
+      ['cut.json', readFileSync(records, 'utf8').slice(0, 200), /cut\.json is not JSON \(it ends too soon\)/],
+      ['swapped.tape', readFileSync(tape), /swapped\.tape is a tape, not a records file.*the records file comes first/],
+    ];
+    for (const [name, body, re] of cases) {
+      const path = file(name);
+      writeFileSync(path, body);
+      const r = await arcp(['tape', 'records', '--verify', path, tape]);
+      expect(r.exitCode, name).toBe(2);
+      expect(r.stderr.trim().split('\n'), name).toHaveLength(1);
+      expect(r.stderr, name).toMatch(re);
+    }
+    const none = await arcp(['tape', 'records', '--verify', file('nowhere.json'), tape]);
+    expect([none.exitCode, none.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(none.stderr).toMatch(/no records file at .*nowhere\.json/);
+  }, 40_000);
+
+  it('records of another tape are one line naming both fingerprints (exit 1), in a --json result that names its schema', async () => {
+    const other = file('other.tape');
+    await importJsonl({ source: join(CAPTURES_DIR, 'delegate.jsonl'), tape: other, redaction: redactionRules({}) });
+    const r = await arcp(['tape', 'records', '--verify', records, other, '--json']);
+    expect(r.exitCode).toBe(1);
+    const v = JSON.parse(r.stdout);
+    expect(v).toMatchObject({ schema: 'arcp.records-check/1', ok: false, records: doc.records.length });
+    expect(v.differences).toEqual([expect.stringMatching(new RegExp(`proof\\.records\\.json holds the records of another tape \\("${doc.tape.fingerprint}", ${doc.records.length} records\\), not of .*other\\.tape \\(fp1:[0-9a-f]{64}, 4 records\\)`))]);
+    expect(JSON.parse((await arcp(['tape', 'records', '--verify', records, tape, '--json'])).stdout)).toMatchObject({ schema: 'arcp.records-check/1', ok: true, differences: [] });
+  }, 40_000);
 });
 
 describe('arcp tape keygen, attest, verify --signature', () => {
@@ -159,6 +195,34 @@ describe('arcp tape keygen, attest, verify --signature', () => {
     const problems: string[] = JSON.parse(r.stdout).attestation.problems;
     expect(problems[0]).toMatch(/^the tape file changed since it was attested: its sha256 is/);
     expect(problems.join('\n')).toMatch(/the tape no longer reads as recorded: .*do not hash to their recorded sha256/);
+  });
+
+  it('a flipped byte at any place in the tape file, or one byte more, fails with the file\'s sha256 named first', () => {
+    const bytes = readFileSync(tape);
+    const at = [0, 17, 99, 4096, Math.floor(bytes.length / 3), Math.floor(bytes.length / 2), bytes.length - 1];
+    const t = file('anywhere.tape');
+    for (const i of at) {
+      const b = Buffer.from(bytes);
+      b[i] ^= 0x20;
+      writeFileSync(t, b);
+      const v = verifyAttestation({ tape: t, signature: attestation, pubkey: pub, records });
+      expect(v.ok, `byte ${i}`).toBe(false);
+      expect(v.problems[0], `byte ${i}`).toMatch(/^the tape file changed since it was attested: its sha256 is [0-9a-f]{16}… \(\d+ bytes\), attested/);
+    }
+    writeFileSync(t, Buffer.concat([bytes, Buffer.from([0])]));
+    expect(verifyAttestation({ tape: t, signature: attestation, pubkey: pub, records }).problems[0]).toMatch(new RegExp(`its sha256 is .* \\(${bytes.length + 1} bytes\\), attested .* \\(${bytes.length} bytes\\)`));
+    writeFileSync(t, bytes);
+    expect(verifyAttestation({ tape: t, signature: attestation, pubkey: pub, records })).toMatchObject({ schema: 'arcp.attestation-check/1', ok: true, problems: [] });
+  });
+
+  it('a byte of the records file changed where the records read the same (whitespace) still fails: the signature covers bytes', () => {
+    const text = readFileSync(records, 'utf8');
+    const path = file('spaced.records.json');
+    writeFileSync(path, text.replace('\n  "records"', '\n\t"records"').replace(/ {2}"records"/, '\t"records"'));
+    expect(readFileSync(path, 'utf8')).not.toBe(text);
+    expect(verifyRecords(path, tape).ok).toBe(true);
+    const v = verifyAttestation({ tape, signature: attestation, pubkey: pub, records: path });
+    expect(v.problems).toEqual([expect.stringMatching(/^the records file changed since it was attested: its sha256 is/)]);
   });
 
   it('a changed meta field (tool version) is named', async () => {

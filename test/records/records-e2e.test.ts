@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArcpClient } from '../../src/client/client.js';
@@ -25,6 +26,7 @@ let llm: ScriptedLlm;
 let doc: RecordsDocument;
 let human = '';
 let events = '';
+let written = '';
 let credentialValue = '';
 let slowJob = '';
 let slowTrace = '';
@@ -78,6 +80,9 @@ beforeAll(async () => {
   doc = RecordsDocument.parse(JSON.parse(json.stdout));
   human = (await arcp(['tape', 'records', tape])).stdout;
   events = (await arcp(['tape', 'records', tape, '--events'])).stdout;
+  const out = tape.replace(/\.tape$/, '.records.json');
+  expect((await arcp(['tape', 'records', tape, '-o', out])).exitCode).toBe(0);
+  written = readFileSync(out, 'latin1');
 }, 90_000);
 afterAll(() => llm?.close());
 
@@ -160,8 +165,11 @@ describe('arcp tape records over a tape recorded end to end', () => {
 
   it('records of a redacted tape hold no secret: bearer token, submit input, credentials[].value, Authorization', () => {
     expect(credentialValue).toMatch(/^sk-local_/);
-    const all = JSON.stringify(doc) + human + events;
-    for (const secret of [TOKEN, INPUT_SECRET, credentialValue, LLM_KEY]) expect(all).not.toContain(secret);
+    const all = Buffer.from(JSON.stringify(doc) + human + events + written);
+    // The secret's bytes, and the forms a body could carry them in (base64, hex, URL-encoded).
+    for (const secret of [TOKEN, INPUT_SECRET, credentialValue, LLM_KEY]) {
+      for (const form of [secret, Buffer.from(secret).toString('base64').replace(/=+$/, ''), Buffer.from(secret).toString('hex'), encodeURIComponent(secret)]) expect(all.includes(form), `${secret} as ${form}`).toBe(false);
+    }
     expect(jobOf('chatty').event.inputs).toMatchObject({ input: { password: expect.stringMatching(/^\[arcp-redacted:\d+\]$/) } });
     expect(jobOf('llm').event.attributes?.['arcp.credentials']).toMatch(/^cred_\w+ \(bearer\)$/);
   });

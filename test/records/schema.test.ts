@@ -42,6 +42,9 @@ describe('the records schema (IntentProof ExecutionEvent v1)', () => {
     ['an empty intent', { ...ok, intent: '' }],
     ['inputs that are not an object', { ...ok, inputs: [1, 2] }],
     ['an error without a name', { ...failed, output: undefined, error: { message: 'x' } }],
+    ['an error whose stack is not a string or null', { ...failed, output: undefined, error: { ...failed.error, stack: 42 } }],
+    ['an error whose cause has no name', { ...failed, output: undefined, error: { ...failed.error, cause: { message: 'deeper' } } }],
+    ['an error whose cause carries an undocumented key', { ...failed, output: undefined, error: { ...failed.error, cause: { name: 'E', message: 'x', frames: [] } } }],
   ])('refuses %s', (_what, event) => {
     expect(ExecutionEvent.safeParse(JSON.parse(JSON.stringify(event))).success).toBe(false);
   });

@@ -13,6 +13,8 @@ export interface ScriptedLlm {
   received: { path: string; headers: IncomingHttpHeaders; body: string }[];
   /** The bytes of each answer as sent. */
   sent: string[];
+  /** SSE chunks written so far, across answers (for a test to act mid-stream). */
+  chunksWritten: number;
   close(): Promise<void>;
 }
 
@@ -35,8 +37,9 @@ export const textAnswer = (model: string, text: string): Step => ({
   sse: [chunk(model, { role: 'assistant', content: '' }), ...(text.match(/.{1,4}/gs) ?? []).map((t) => chunk(model, { content: t })), chunk(model, {}, 'stop')],
 });
 
-export async function scriptedLlm(script: Step[]): Promise<ScriptedLlm> {
-  const up: ScriptedLlm = { url: '', received: [], sent: [], close: async () => undefined };
+/** `gapMs`: the pause between two SSE chunks (a slow model, for a cancel to land mid-answer). */
+export async function scriptedLlm(script: Step[], gapMs = 2): Promise<ScriptedLlm> {
+  const up: ScriptedLlm = { url: '', received: [], sent: [], chunksWritten: 0, close: async () => undefined };
   const server = createServer(async (req, res) => {
     let body = '';
     for await (const c of req) body += c;
@@ -54,7 +57,9 @@ export async function scriptedLlm(script: Step[]): Promise<ScriptedLlm> {
       const line = `data: ${JSON.stringify(ev)}\n\n`;
       sent += line;
       res.write(line);
-      await new Promise((r) => setTimeout(r, 2));
+      up.chunksWritten++;
+      if (res.destroyed) return;
+      await new Promise((r) => setTimeout(r, gapMs));
     }
     sent += 'data: [DONE]\n\n';
     up.sent.push(sent);
