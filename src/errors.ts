@@ -32,7 +32,7 @@ export function parseJsonFlag(flag: string, text: string): unknown {
 }
 
 /**
- * A listen that failed (`serve`, `record`, `replay --listen`), as one line: which address, why,
+ * A listen that failed (`serve`, `record`, `replay --listen`, `llm serve`), as one line: which address, why,
  * and which flag to change. Anything else is returned as it came.
  */
 export function bindError(e: unknown, at: { host?: string; port?: number; flag?: string }): unknown {

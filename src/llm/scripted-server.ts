@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ToolError } from '../errors.js';
+import { bindError } from '../errors.js';
 import type { Layout, LlmDialect, Turn } from './dialect.js';
 import { dialectForPath } from './dialects.js';
 import { describeSituation, pickReply, situationOf, turnOf, type Script } from './script.js';
@@ -77,7 +77,7 @@ export async function startScriptedLlm(o: ScriptedLlmOptions): Promise<ScriptedL
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new ToolError('E_USAGE', `port ${o.port} is already in use`, 'pick another --port, or 0 for any free port') : e));
+    server.once('error', (e) => reject(bindError(e, { host: o.host, port: o.port })));
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -25,6 +25,7 @@ const listeners = (where: string[]): [string, string[]][] => [
   ['serve', ['serve', ...where]],
   ['replay --listen', ['replay', ws, '--listen', ...where]],
   ['record', ['record', '--upstream', 'ws://127.0.0.1:9', '--tape', tape(`bind-${where.join('')}.tape`), ...where]],
+  ['llm serve', ['llm', 'serve', ...where]],
 ];
 
 describe('a listen that fails is one line, exit 2, for every command that listens', () => {

@@ -1,7 +1,8 @@
 import { copyFileSync } from 'node:fs';
 import { execa } from 'execa';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocket } from 'ws';
 import { ArcpClient } from '../../src/client/client.js';
 import type { Transport } from '../../src/engine/transport/transport.js';
 import { record } from '../../src/record/recorder.js';
@@ -120,6 +121,21 @@ describe('a replay that did not run to its end is not clean', () => {
     const r = await p;
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/incomplete replay of .*echo\.tape: interrupted before any client connected \(0\/\d+ frames replayed\)/);
+    expect(r.stdout).not.toMatch(/clean/);
+  });
+
+  it('interrupted mid-connection: "incomplete", exit 1, naming the connection not played to the end', async () => {
+    const { p, url } = await replaying([echo, '--listen']);
+    const ws = new WebSocket(url);
+    onTestFinished(() => ws.terminate());
+    const first = new Promise((r) => ws.once('message', r));
+    await new Promise((r) => ws.once('open', r));
+    ws.send(readFrames(echo).find((f) => f.dir === 'c2s' && f.kind === 'ws.text')!.data);
+    await first;
+    p.kill('SIGINT');
+    const r = await p;
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/incomplete replay of .*echo\.tape: interrupted with 1 recorded connection not played to the end \([1-9]\d*\/\d+ frames replayed\)/);
     expect(r.stdout).not.toMatch(/clean/);
   });
 
