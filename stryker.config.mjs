@@ -6,7 +6,7 @@ const groups = {
   compare: { mutate: ['src/replay/compare.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
   volatile: { mutate: ['src/replay/volatile.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
   ids: { mutate: ['src/replay/ids.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
-  faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/serve-replay.test.ts'] },
+  faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/faults.test.ts', 'test/replay/serve-replay.test.ts'] },
   player: { mutate: ['src/replay/player.ts', 'src/replay/driver.ts'], tests: ['test/replay/serve-replay.test.ts', 'test/replay/stranger-flows.test.ts', 'test/replay/stdio-lines.test.ts'] },
   fingerprint: { mutate: ['src/tape/fingerprint.ts', 'src/tape/verify.ts'], tests: ['test/tape/format.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
   redact: { mutate: ['src/tape/redact.ts'], tests: ['test/tape/redact.test.ts', 'test/tape/writer.test.ts'] },
