@@ -20,6 +20,7 @@ describe('--fault specs', () => {
     expect(parsed('drop@42')).toEqual({ kind: 'drop', seq: 42, spec: 'drop@42' });
     expect(parsed(' duplicate@7 ')).toEqual({ kind: 'duplicate', seq: 7, spec: ' duplicate@7 ' });
     expect(parsed('delay@3=500')).toEqual({ kind: 'delay', seq: 3, ms: 500, spec: 'delay@3=500' });
+    expect(MAX_DELAY_MS).toBe(86_400_000); // a day: Node's timers wrap past 2^31 - 1 ms
     expect(parsed(`delay@3=${MAX_DELAY_MS}`)).toMatchObject({ ms: MAX_DELAY_MS });
   });
 
