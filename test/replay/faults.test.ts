@@ -18,6 +18,7 @@ function parsed(spec: string): unknown {
 describe('--fault specs', () => {
   it('parses each kind, with the seq and delay it names', () => {
     expect(parsed('drop@42')).toEqual({ kind: 'drop', seq: 42, spec: 'drop@42' });
+    expect(parsed('drop@1')).toMatchObject({ seq: 1 }); // the first frame is one
     expect(parsed(' duplicate@7 ')).toEqual({ kind: 'duplicate', seq: 7, spec: ' duplicate@7 ' });
     expect(parsed('delay@3=500')).toEqual({ kind: 'delay', seq: 3, ms: 500, spec: 'delay@3=500' });
     expect(MAX_DELAY_MS).toBe(86_400_000); // a day: Node's timers wrap past 2^31 - 1 ms
