@@ -1,0 +1,45 @@
+// Mutation testing (`npm run mutate`, see docs/testing.md). Too slow for CI on two cores: run
+// one group at a time (`MUTATE_GROUP=faults npm run mutate`), or all groups in turn.
+// Each group names the modules it mutates and the test files that are meant to catch them;
+// only those files run, so a group fits on a small machine.
+const groups = {
+  compare: { mutate: ['src/replay/compare.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
+  volatile: { mutate: ['src/replay/volatile.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
+  ids: { mutate: ['src/replay/ids.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
+  faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/faults.test.ts', 'test/replay/serve-replay.test.ts'] },
+  player: { mutate: ['src/replay/player.ts', 'src/replay/driver.ts'], tests: ['test/replay/serve-replay.test.ts', 'test/replay/stranger-flows.test.ts', 'test/replay/stdio-lines.test.ts'] },
+  fingerprint: { mutate: ['src/tape/fingerprint.ts', 'src/tape/verify.ts'], tests: ['test/tape/format.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
+  redact: { mutate: ['src/tape/redact.ts'], tests: ['test/tape/redact.test.ts', 'test/tape/writer.test.ts'] },
+  reader: { mutate: ['src/tape/reader.ts'], tests: ['test/tape/format.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
+  record: {
+    mutate: ['src/record/channel.ts', 'src/record/http-proxy.ts', 'src/record/ws-proxy.ts'],
+    tests: ['test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/ws-record.test.ts', 'test/record/stdio-backlog.test.ts'],
+  },
+  conform: { mutate: ['src/conform/verdict.ts', 'src/conform/results.ts'], tests: ['test/conform/requirements.test.ts', 'test/conform/server-matrix.test.ts'] },
+};
+
+const name = process.env.MUTATE_GROUP;
+if (name !== undefined && !(name in groups)) {
+  throw new Error(`MUTATE_GROUP=${name} is not a group; use one of: ${Object.keys(groups).join(', ')}`);
+}
+const chosen = name === undefined ? Object.values(groups) : [groups[name]];
+// Read by vitest.mutate.config.ts in the test-runner processes Stryker forks from this one.
+process.env.ARCP_MUTATE_TESTS = [...new Set(chosen.flatMap((g) => g.tests))].join(',');
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutate.config.ts', related: false },
+  mutate: chosen.flatMap((g) => g.mutate),
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  // A rerun only mutates what changed since the last run of the same group.
+  incremental: true,
+  incrementalFile: `reports/stryker-incremental-${name ?? 'all'}.json`,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: `reports/mutation-${name ?? 'all'}.json` },
+  timeoutMS: 20000,
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
