@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ArcpClient } from '../../src/client/client.js';
 import { record } from '../../src/record/recorder.js';
 import { parseFault } from '../../src/replay/faults.js';
@@ -150,5 +150,28 @@ describe('arcp replay as the runtime (the client is under test)', () => {
     expect(dtap.close?.code).toBe(1006);
     expect(dtap.frames[dtap.frames.length - 1]).toBe(evBytes);
     expect(dr.notes).toContain(`fault: dropped the connection after frame ${ev}`);
+  });
+
+  it('a drop ends that connection at once, although the replay goes on (a second recorded connection is still to come)', async () => {
+    const rt = await startRuntime();
+    const two = tape('two-sessions.tape');
+    const rec = await record({ tape: two, ws: { upstream: rt.url } });
+    await session(rec.addresses.ws!);
+    await session(rec.addresses.ws!);
+    await rec.stop();
+    await rt.close();
+    const { readFrames } = await import('../helpers/tape.js');
+    const first = readFrames(two).find((f) => f.dir === 's2c' && f.data.toString().includes('"progress"'))!;
+    // Ten seconds of patience for the second client: only the drop itself can end the first connection soon.
+    const r = await serveReplay({ tape: two, listen: {}, timeoutMs: 10_000, faults: [parseFault(`drop@${first.seq}`)] });
+    onTestFinished(async () => void (await r.stop()));
+    let over = false;
+    void r.done.then(() => (over = true));
+    const tap: Tap = { frames: [] };
+    void session(r.addresses.ws!, 'same', tap).catch(() => undefined);
+    await until(() => tap.close !== undefined, 3000, 'the first connection to be dropped');
+    expect(tap.close?.code).toBe(1006);
+    expect(tap.frames.at(-1)).toBe(first.data.toString());
+    expect(over).toBe(false);
   });
 });
