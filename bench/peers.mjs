@@ -3,10 +3,12 @@
 //   ws-echo            echoes every message
 //   ws-relay URL       naive WebSocket relay: forward each message, nothing else (the baseline)
 //   ws-relay-coalescing URL   the same, forwarding like arcp record: no UTF-8 check, a write per read
-//   http-upstream      GET /json → 2 KiB JSON; GET /sse → 100 SSE events
-//   http-relay URL     undici forwarding proxy: stream request and response through (the baseline)
+//   http-upstream      POST /v1/json → a unique ~2 KiB chat completion; POST /v1/sse → 100 unique SSE events;
+//                      /json and /sse → the same body every time (the best case)
+//   http-relay URL     node:http + undici Pool forwarding proxy, keep-alive, pipeline() both ways (the baseline)
 import { createServer } from 'node:http';
-import { Agent, request } from 'undici';
+import { pipeline } from 'node:stream';
+import { Pool } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { eventFrame } from './frames.mjs';
 
@@ -71,28 +73,44 @@ if (role === 'ws-stream') {
   });
   ready(`ws://127.0.0.1:${wss.address().port}`);
 } else if (role === 'http-upstream') {
-  const json = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'x'.repeat(1900) } }] });
+  // What an LLM API sends: every answer unique (a counter in the id and the text), so nothing
+  // dedupes in the tape and no check result is reused. `/json` and `/sse` are the best case
+  // the earlier benchmark measured: the same body every time.
+  let n = 0;
+  const filler = 'lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(33);
+  const completion = (i) => JSON.stringify({ id: `chatcmpl-${i}`, object: 'chat.completion', created: 1764633600 + i, model: 'bench-1', choices: [{ index: 0, message: { role: 'assistant', content: `answer ${i}: ${filler}` }, finish_reason: 'stop' }], usage: { prompt_tokens: 250 + (i % 50), completion_tokens: 480, total_tokens: 730 + (i % 50) } });
+  const same = completion(0);
   const server = createServer((req, res) => {
     req.resume();
-    if (req.url.startsWith('/sse')) {
+    const i = ++n;
+    if (req.url.startsWith('/v1/sse') || req.url.startsWith('/sse')) {
+      const unique = req.url.startsWith('/v1/');
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (let i = 0; i < 100; i++) res.write(`data: {"index":${i},"delta":"token ${i}"}\n\n`);
+      for (let k = 0; k < 100; k++) res.write(unique ? `data: {"id":"chatcmpl-${i}","index":${k},"delta":"token ${k} of ${i}"}\n\n` : `data: {"index":${k},"delta":"token ${k}"}\n\n`);
       res.end('data: [DONE]\n\n');
-    } else res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
+    } else {
+      const body = req.url.startsWith('/v1/') ? completion(i) : same;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    }
   });
   server.keepAliveTimeout = 30_000;
   server.listen(0, '127.0.0.1', () => ready(`http://127.0.0.1:${server.address().port}`));
 } else if (role === 'http-relay') {
-  const agent = new Agent({ connections: 256 });
-  const server = createServer(async (req, res) => {
-    try {
-      const up = await request(arg + req.url, { method: req.method, headers: { ...req.headers, host: undefined, connection: undefined }, body: req.method === 'GET' ? undefined : req, dispatcher: agent });
-      res.writeHead(up.statusCode, up.headers);
-      for await (const chunk of up.body) res.write(chunk);
-      res.end();
-    } catch (e) {
-      res.writeHead(502).end(String(e));
-    }
+  // A plain forwarding proxy, not handicapped: keep-alive both sides (an undici Pool to the
+  // upstream), the request and the response streamed through with pipeline().
+  const pool = new Pool(arg, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const server = createServer((req, res) => {
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers.connection;
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    pool
+      .request({ path: req.url, method: req.method, headers, body: hasBody ? req : undefined })
+      .then((up) => {
+        res.writeHead(up.statusCode, up.headers);
+        pipeline(up.body, res, () => undefined);
+      })
+      .catch((e) => res.headersSent ? res.destroy() : res.writeHead(502).end(String(e)));
   });
   server.keepAliveTimeout = 30_000;
   server.listen(0, '127.0.0.1', () => ready(`http://127.0.0.1:${server.address().port}`));

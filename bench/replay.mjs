@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { TapeWriter } from '../dist/src/tape/writer.js';
 import { defaultRules } from '../dist/src/tape/redact.js';
@@ -19,8 +20,8 @@ const HELLO = '{"arcp":"1.1","id":"msg_hello","type":"session.hello","payload":{
 const SUBMIT = '{"arcp":"1.1","id":"msg_submit","type":"job.submit","session_id":"sess_1","payload":{"agent":"flood"}}';
 
 /** A tape of one session streaming `n` job.event frames. */
-export async function makeTape(path, n) {
-  const w = await TapeWriter.create({ path, commandLine: ['bench'], redaction: defaultRules() });
+export async function makeTape(path, n, Writer = TapeWriter) {
+  const w = await Writer.create({ path, commandLine: ['bench'], redaction: defaultRules() });
   const ch = w.channel('ws', 'bench');
   w.frame(ch, 'c2s', 'ws.text', HELLO);
   w.frame(ch, 's2c', 'ws.text', WELCOME);
@@ -101,13 +102,20 @@ export async function replayBench({ frames = 200_000, big = 1_000_000 } = {}) {
     const small = join(dir, 'small.tape');
     await makeTape(small, frames);
     const builds = BEFORE ? [BIN, BEFORE] : [BIN];
+    // The other build may read an older tape format only: it gets the same frames written by its own writer.
+    const tapes = new Map([[BIN, small]]);
+    if (BEFORE) {
+      const old = await import(pathToFileURL(join(dirname(BEFORE), '../dist/src/tape/writer.js')).href);
+      tapes.set(BEFORE, join(dir, 'before.tape'));
+      await makeTape(tapes.get(BEFORE), frames, old.TapeWriter);
+    }
     const best = new Map(builds.map((b) => [b, { serve: 0, drive: 0 }]));
     // Interleaved, so both builds meet the same machine.
     for (let i = 0; i < 3; i++) {
       for (const b of builds) {
         const m = best.get(b);
-        m.serve = Math.max(m.serve, (await serveOnce(b, small, frames)).perSec);
-        m.drive = Math.max(m.drive, (await driveOnce(b, small, frames)).perSec);
+        m.serve = Math.max(m.serve, (await serveOnce(b, tapes.get(b), frames)).perSec);
+        m.drive = Math.max(m.drive, (await driveOnce(b, tapes.get(b), frames)).perSec);
       }
     }
     const now = best.get(BIN);

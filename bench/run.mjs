@@ -7,7 +7,7 @@ import { recordsBench } from './records.mjs';
 import { reportBench } from './report.mjs';
 
 const only = process.argv[2];
-const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
+const fmt = (v, unit) => (unit === 'ms' ? v.toFixed(3) : unit === 's' || unit === 'µs/req' ? v.toFixed(1) : unit === 'MiB' ? v.toFixed(0) : Math.round(v).toLocaleString('en-US'));
 const rows = [];
 try {
   if (!only || only === 'record' || only === 'record-http') rows.push(...(await recordBench({ httpOnly: only === 'record-http' })));
@@ -38,5 +38,5 @@ try {
 console.log(`\n${'benchmark'.padEnd(52)} ${'direct'.padStart(10)} ${'baseline'.padStart(10)} ${'arcp'.padStart(10)}  ${'ratio'.padStart(6)}  target`);
 for (const r of rows) {
   const cells = [r.direct, r.relay, r.record].map((v) => (v === undefined ? '' : fmt(v, r.unit)).padStart(10));
-  console.log(`${r.name.padEnd(52)} ${cells.join(' ')}  ${(r.ratio === undefined ? '' : r.ratio.toFixed(2)).padStart(6)}  ${r.target}${r.ok === undefined ? '' : r.ok ? ' met' : ' NOT MET'} (${r.unit})`);
+  console.log(`${r.name.padEnd(52)} ${cells.join(' ')}  ${(r.ratioText ?? (r.ratio === undefined ? '' : r.ratio.toFixed(2))).padStart(6)}  ${r.target}${r.ok === undefined ? '' : r.ok ? ' met' : ' NOT MET'} (${r.unit})`);
 }

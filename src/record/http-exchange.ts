@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import { ToolError } from '../errors.js';
 import type { TapeWriter } from '../tape/writer.js';
@@ -105,13 +104,31 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
   const path = target.base + (route.prefix === '/' ? url : url.slice(route.prefix.length)) || '/';
   const headers = forwardable(head.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && (req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined);
-  async function* body(): AsyncGenerator<Buffer> {
-    // `readBody`: a caller that had to read the body first (replay, to match it) hands it on.
-    for await (const chunk of (readBody ? [readBody] : req) as AsyncIterable<Buffer>) {
+  // The request body goes to undici as the client's stream itself (or, read whole already,
+  // as one buffer): each chunk is recorded as it is read, with no generator or extra stream
+  // between (that cost ticks and allocations on every POST). While the tape is congested the
+  // client's stream is paused again at each chunk, until the writer drains.
+  let body: Buffer | IncomingMessage | undefined;
+  if (readBody) {
+    if (readBody.length) writer.frame(ch, 'c2s', 'http.request.body', readBody);
+    body = hasBody || readBody.length ? readBody : undefined;
+  } else if (hasBody) {
+    let paused = false;
+    req.on('data', (chunk: Buffer) => {
       writer.frame(ch, 'c2s', 'http.request.body', chunk);
-      yield chunk;
-      if (writer.congested) await new Promise<void>((go) => writer.afterDrain(go));
-    }
+      if (writer.congested && !paused) {
+        paused = true;
+        req.pause();
+        writer.afterDrain(() => {
+          paused = false;
+          req.resume();
+        });
+      }
+    });
+    // Attaching a 'data' listener starts the flow; paused again until undici attaches its own
+    // and resumes the stream (it does, once it writes the body), so no chunk passes it by.
+    req.pause();
+    body = req;
   }
   let controller: Dispatcher.DispatchController | undefined;
   const upstream = new Holds(() => controller?.pause(), () => controller?.resume());
@@ -128,16 +145,22 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
   };
   /** Set when the client's side closed before the response was complete: who did it decides what the tape says. */
   let cut: { error: string; client: ClientSaw } | undefined;
-  res.once('close', () => {
-    if (res.writableFinished) return;
+  const clientLeft = () => {
+    if (res.writableFinished || cut) return;
     cut = state.stopping ? { error: 'recorder stopping', client: 'reset' } : { error: 'client went away', client: 'gone' };
     controller?.abort(new Error(cut.error));
-  });
+  };
+  res.once('close', clientLeft);
+  // A client that leaves while its request body is still coming ends the exchange the same way,
+  // whichever of the two streams reports it first.
+  req.once('aborted', clientLeft);
   agent.dispatch(
-    { origin: target.origin, path: path.startsWith('/') ? path : '/' + path, method: method as Dispatcher.HttpMethod, headers, body: hasBody ? Readable.from(body(), { objectMode: false }) : undefined },
+    { origin: target.origin, path: path.startsWith('/') ? path : '/' + path, method: method as Dispatcher.HttpMethod, headers, body },
     {
       onRequestStart(c) {
         controller = c;
+        // The client left while the request waited for an upstream connection: it is not sent.
+        if (cut) c.abort(new Error(cut.error));
       },
       onResponseStart(c, status, _parsed, statusMessage) {
         if (status < 200) return; // 1xx informational: the final head follows
@@ -161,9 +184,12 @@ export function forwardExchange(ctx: ExchangeContext, req: IncomingMessage, res:
       },
       onResponseError(_c, err) {
         if (cut || res.destroyed) {
-          // The client is not there to get a 502: record what it did get, nothing more.
+          // The client is not there to get a 502: record what it did get, nothing more. The
+          // upstream may be fine; the warning names the side that ended the exchange.
           pending = [];
-          writer.event(ch, 'meta', 'transport.error', cut ?? { error: 'client went away', client: 'gone' });
+          const end = cut ?? { error: 'client went away', client: 'gone' as const };
+          writer.event(ch, 'meta', 'transport.error', end);
+          if (end.client === 'gone') ctx.onWarning?.(`${method} ${url}: the client closed its connection before the exchange was complete (the upstream was not at fault); the tape holds what it got`);
           return;
         }
         send(); // what arrived before the failure is recorded and passed on

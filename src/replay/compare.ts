@@ -28,9 +28,11 @@ export interface Comparison {
  * into `ids` (which must stay consistent), and other volatile values the live side chose into
  * `echoes` (so that a recorded echo of them can be answered with the live value).
  */
-export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, ids: IdMap, echoes?: Echoes): Comparison {
+export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, ids: IdMap, echoes?: Echoes, liveParsed?: unknown): Comparison {
+  // `liveParsed`: the caller's parse of `live` (the driver parses each frame once); equal bytes parse alike.
   if (recorded.equals(live)) {
-    learnAll(recorded, vol, ids);
+    if (liveParsed !== undefined) learnFrom(liveParsed, vol, ids);
+    else learnAll(recorded, vol, ids);
     return { ok: true, how: 'exact', fields: [] };
   }
   let a: unknown;
@@ -41,7 +43,7 @@ export function compareFrames(recorded: Buffer, live: Buffer, vol: Volatility, i
     return { ok: false, how: 'different', fields: [], note: 'the recorded frame is not JSON, and the bytes differ' };
   }
   try {
-    b = JSON.parse(live.toString('utf8'));
+    b = liveParsed !== undefined ? liveParsed : JSON.parse(live.toString('utf8'));
   } catch {
     return { ok: false, how: 'different', fields: [], note: 'the live frame is not JSON' };
   }
@@ -132,6 +134,10 @@ function learnAll(data: Buffer, vol: Volatility, ids: IdMap): void {
   } catch {
     return;
   }
+  learnFrom(v, vol, ids);
+}
+
+function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
   eachLeaf(v, () => true, (path, x) => {
     if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
   });

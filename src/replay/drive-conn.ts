@@ -36,16 +36,16 @@ export class DriveConn {
   }
 
   /** Queues a recorded runtime frame to be matched with what arrives live. */
-  expect(f: TapeFrame): void {
-    const key = streamOfRecorded(f.data);
+  expect(f: TapeFrame, m: Record<string, unknown> | undefined = parsed(f.data)): void {
+    const key = streamOfRecorded(m);
     const q = this.streams.get(key) ?? [];
     q.push(f);
     this.streams.set(key, q);
   }
 
   /** The recorded frame a live one answers: the head of its stream, or undefined when nothing is expected there yet. */
-  take(data: Buffer, ids: IdMap): TapeFrame | undefined {
-    const key = this.streamOfLive(parsed(data), ids);
+  take(m: Record<string, unknown> | undefined, ids: IdMap): TapeFrame | undefined {
+    const key = this.streamOfLive(m, ids);
     return this.streams.get(key)?.shift();
   }
 
@@ -72,8 +72,7 @@ export class DriveConn {
 }
 
 /** A recorded frame's stream: a pong by the nonce it answers, a job's frames, or the session's. */
-function streamOfRecorded(data: Buffer): string {
-  const m = parsed(data);
+function streamOfRecorded(m: Record<string, unknown> | undefined): string {
   const pong = pongKey(m);
   if (pong) return pong;
   const job = jobIdOf(m);

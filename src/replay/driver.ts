@@ -164,7 +164,9 @@ class DriveRun {
       // Read ahead of what has arrived by at most LOOKAHEAD frames: memory stays flat on long tapes.
       if (this.pending.size >= LOOKAHEAD) await this.waitUntil(() => this.pending.size < LOOKAHEAD / 2);
       this.script.next();
-      if (typeOf(f.data) !== 'session.ping') this.expect(c, f); // the runtime's pings follow its own timer
+      // Each frame is parsed once here, and each live one once in onLive (was three times each).
+      const m = parsed(f.data);
+      if (m?.type !== 'session.ping') this.expect(c, f, m); // the runtime's pings follow its own timer
     } else if (f.dir === 'c2s' && isMessage(f)) {
       await this.settle(f.seq);
       this.script.next();
@@ -257,13 +259,13 @@ class DriveRun {
     }
   }
 
-  private expect(c: DriveConn, f: TapeFrame): void {
-    c.expect(f);
+  private expect(c: DriveConn, f: TapeFrame, m: Record<string, unknown> | undefined): void {
+    c.expect(f, m);
     this.addPending(c, f);
     if (c.early.length) {
       const early = c.early;
       c.early = [];
-      for (const e of early) if (!this.tryMatch(c, e)) c.early.push(e);
+      for (const e of early) if (!this.tryMatch(c, e, parsed(e))) c.early.push(e);
     }
   }
 
@@ -274,12 +276,13 @@ class DriveRun {
 
   private onLive(c: DriveConn, data: Buffer): void {
     if (this.handedOver || (this.failed && !this.o.keepGoing)) return;
-    if (typeOf(data) === 'session.ping') {
+    const m = parsed(data);
+    if (m?.type === 'session.ping') {
       c.answerPing(data);
       this.outcome.note("answered the runtime's session.ping live");
       return;
     }
-    if (!this.tryMatch(c, data)) {
+    if (!this.tryMatch(c, data, m)) {
       // After the recorded client closed, what the runtime still sends is timing, not behaviour.
       if (c.closedBySelf) this.lateFrames++;
       else c.early.push(data);
@@ -301,17 +304,17 @@ class DriveRun {
   }
 
   /** Matches a live frame with the head of its stream; false when nothing is expected there yet. */
-  private tryMatch(c: DriveConn, data: Buffer): boolean {
-    const rec = c.take(data, this.ids);
+  private tryMatch(c: DriveConn, data: Buffer, m: Record<string, unknown> | undefined): boolean {
+    const rec = c.take(m, this.ids);
     if (!rec) return false;
     this.pending.delete(rec.seq);
     this.matched++;
-    const cmp = compareFrames(rec.data, data, this.vol, this.ids, this.echoes);
+    const cmp = compareFrames(rec.data, data, this.vol, this.ids, this.echoes, m);
     if (!cmp.ok) {
       this.diverge({ reason: 'mismatch', channel: c.channel.id, seq: rec.seq, dir: 's2c', message: cmp.note ?? `the runtime's ${typeOf(data) ?? 'frame'} differs from the recorded ${typeOf(rec.data) ?? 'frame'}`, expected: clip(rec.data), actual: clip(data), fields: cmp.fields }, rec, false);
       return true;
     }
-    const seq = parsed(data)?.event_seq;
+    const seq = m?.event_seq;
     if (typeof seq === 'number') {
       if (c.lastEventSeq !== undefined && seq !== c.lastEventSeq + 1) {
         this.diverge({ reason: 'order', channel: c.channel.id, seq: rec.seq, dir: 's2c', message: `event_seq went from ${c.lastEventSeq} to ${seq}: the session's sequence must be gap-free`, actual: clip(data), fields: [{ pointer: '/event_seq', expected: c.lastEventSeq + 1, actual: seq, rule: 'preset: event_seq (checked per session)', tolerated: false }] }, rec, false);
