@@ -39,6 +39,19 @@ describe('arcp CLI', () => {
     expect(r.stdout).not.toMatch(/\u001b\[/);
   });
 
+  it('colour: each guard alone (a pipe without NO_COLOR is plain; FORCE_COLOR over a pipe colours, so the pipe is what kept it plain)', async () => {
+    const args = [BIN, 'submit', '--url', url, '--token', 'tok', '--agent', 'echo', '--input', '{"n":1}'];
+    const env = { ...process.env };
+    delete env.NO_COLOR;
+    delete env.FORCE_COLOR;
+    const piped = await execa(process.execPath, args, { reject: false, env, extendEnv: false });
+    expect(piped.exitCode).toBe(0);
+    expect(piped.stdout).not.toMatch(/\u001b\[/);
+    const forced = await execa(process.execPath, args, { reject: false, env: { ...env, FORCE_COLOR: '1' }, extendEnv: false });
+    expect(forced.exitCode).toBe(0);
+    expect(forced.stdout).toMatch(/\u001b\[/);
+  });
+
   it('submit --json prints one parseable message per line', async () => {
     const r = await arcp(['submit', '--url', url, '--token', 'tok', '--agent', 'progress', '--input', '{"total":3,"tickMs":1}', '--json']);
     expect(r.exitCode).toBe(0);
