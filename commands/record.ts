@@ -78,7 +78,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
       flushMs: flags['flush-ms'],
       onWarning: (line) => err.write(`arcp record: ${line}\n`),
     });
-    if (flags.json) out.write(JSON.stringify({ tape: rec.tape, ...rec.addresses }) + '\n');
+    if (flags.json) this.emitJson('arcp-record-listening/1', { tape: rec.tape, ...rec.addresses }, out);
     else {
       if (rec.addresses.ws) out.write(`ARCP_URL=${rec.addresses.ws}\n`);
       if (rec.addresses.http) out.write(`ARCP_HTTP_URL=${rec.addresses.http}\n`);
@@ -106,7 +106,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
     process.once('SIGTERM', now);
     stopProgress();
     const summary = await rec.stop();
-    if (flags.json) out.write(JSON.stringify({ ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }) + '\n');
+    if (flags.json) this.emitJson('arcp-record/1', { ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }, out);
     else err.write([...summaryLines(summary, c), ...(clientExit !== undefined ? [`  ${flags.run} exited with ${clientExit}`] : [])].join('\n') + '\n');
     if (clientExit) this.exit(clientExit);
     if (summary.exitCode) this.exit(summary.exitCode);

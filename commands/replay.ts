@@ -113,7 +113,7 @@ input error (a damaged or altered tape included).`;
       },
       (addresses) => {
         // --json: where clients connect, as the first line (the report is the last).
-        if (flags.json) return out.write(JSON.stringify(addresses) + '\n');
+        if (flags.json) return this.emitJson('arcp-replay-listening/1', addresses, out);
         if (addresses.ws) out.write(`ARCP_URL=${addresses.ws}\n`);
         if (addresses.http) out.write(`ARCP_HTTP_URL=${addresses.http}\n`);
       },
@@ -122,7 +122,7 @@ input error (a damaged or altered tape included).`;
         process.once('SIGTERM', r);
       }),
     ).finally(stopProgress);
-    if (flags.json) out.write(JSON.stringify(report) + '\n');
+    if (flags.json) this.emitJson('arcp-replay/1', report, out);
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');
     if (report.command?.exitCode) this.exit(report.command.exitCode);
     if (!report.ok) this.exit(1);

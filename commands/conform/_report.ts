@@ -3,6 +3,7 @@ import type { ConformReport } from '../../src/conform/report.js';
 import { readExpectedFailures } from '../../src/conform/results.js';
 import { writeReportFiles } from '../../src/render/conform-files.js';
 import { progressLine, reportLines } from '../../src/render/conform.js';
+import { jsonLine } from '../../src/render/json/emit.js';
 import { styleFor } from '../../src/render/style.js';
 
 /** Flags every `arcp conform` run shares (oclif skips `_*` files). */
@@ -36,7 +37,7 @@ export function progress(enabled: boolean): { onCheck: (id: string) => void; don
 /** Writes what was asked for (--json, --junit, --markdown, the summary) and returns the exit code. */
 export function emit(r: ConformReport, flags: { json: boolean; junit?: string; markdown?: string; verbose?: boolean }): number {
   writeReportFiles(r, flags);
-  if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
+  if (flags.json) process.stdout.write(jsonLine('arcp-conform-report/1', r));
   else process.stdout.write(reportLines(r, styleFor(process.stdout), { verbose: flags.verbose }).join('\n') + '\n');
   return r.ok ? 0 : 1;
 }

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { listTapes } from '../../src/tape/inspect.js';
 import { listingLines } from '../../src/render/tape.js';
 import { styleFor } from '../../src/render/style.js';
+import { listingJson } from '../../src/render/json/cased.js';
 import { ArcpCommand } from '../_base.js';
 
 export default class TapeLs extends ArcpCommand {
@@ -13,7 +14,7 @@ export default class TapeLs extends ArcpCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeLs);
     const rows = listTapes(args.dir);
-    if (flags.json) this.emitJson(rows);
+    if (flags.json) this.emitJson('arcp-tape-ls/1', { dir: args.dir, tapes: rows.map(listingJson) });
     else process.stdout.write(listingLines(rows, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

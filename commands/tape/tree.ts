@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { tapeTree } from '../../src/fork/tree.js';
 import { treeLines } from '../../src/render/fork.js';
 import { styleFor } from '../../src/render/style.js';
+import { treeJson } from '../../src/render/json/cased.js';
 import { ArcpCommand } from '../_base.js';
 
 export default class TapeTree extends ArcpCommand {
@@ -17,7 +18,7 @@ Exit codes: 0 shown, 2 the folder cannot be read.`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeTree);
     const tree = tapeTree(args.dir);
-    if (flags.json) this.emitJson(tree);
+    if (flags.json) this.emitJson('arcp-tape-tree/1', treeJson(tree));
     else process.stdout.write(treeLines(tree, styleFor(process.stdout)).join('\n') + '\n');
   }
 }
