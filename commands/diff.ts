@@ -29,7 +29,7 @@ Exit codes: 0 equivalent, 1 divergence (a fork that changed anything), 2 usage e
     const { family, plain } = diffAny(args.a, args.b, { volatile: { preset: flags.preset, pointers: flags.volatile }, keepGoing: flags.continue });
     const c = styleFor(process.stdout);
     if (flags.json) this.emitJson('arcp-diff/1', diffJson(args.a, args.b, { family, plain }));
-    else process.stdout.write((family ? familyLines(family, c) : reportLines(plain!, c)).join('\n') + '\n');
+    else process.stdout.write((family ? familyLines(family, c) : reportLines(plain!, c, { a: args.a, b: args.b })).join('\n') + '\n');
     if (family ? family.firstDivergence || family.beforeFork.length : !plain!.ok) this.exit(1);
   }
 }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { record, redactionRules } from '../src/record/recorder.js';
 import { parseRoute } from '../src/record/http-proxy.js';
 import { clientEnv, runClient } from '../src/runner/client-command.js';
-import { progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
+import { NO_TRAFFIC, progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -106,6 +106,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
     process.once('SIGTERM', now);
     stopProgress();
     const summary = await rec.stop();
+    if (flags.json && !summary.frames) err.write(`arcp record: ${NO_TRAFFIC.trim()}\n`);
     if (flags.json) this.emitJson('arcp-record/1', { ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }, out);
     else err.write([...summaryLines(summary, c), ...(clientExit !== undefined ? [`  ${flags.run} exited with ${clientExit}`] : [])].join('\n') + '\n');
     if (clientExit) this.exit(clientExit);

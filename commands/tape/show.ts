@@ -3,7 +3,7 @@ import { frameFilter, hasFilter } from '../../src/tape/filter.js';
 import { showTape } from '../../src/tape/inspect.js';
 import { showBodies, showFrame } from '../../src/tape/payload.js';
 import { textconvLines } from '../../src/tape/textconv.js';
-import { exchangeLines, frameViewLines, showHeaderLines, timelineLine } from '../../src/render/tape.js';
+import { exchangeLines, frameViewLines, noMatchLine, showHeaderLines, timelineLine } from '../../src/render/tape.js';
 import { tapeSteps } from '../../src/fork/steps.js';
 import { rowLink, stepLines, stepsJson } from '../../src/render/steps.js';
 import { styleFor } from '../../src/render/style.js';
@@ -82,15 +82,18 @@ Exit codes: 0 shown, 2 not a readable tape, or no such frame.`;
       const steps = flags.steps ? tapeSteps(args.tape) : undefined;
       if (flags.json) this.emitJson('arcp-tape-show/1', { path: view.path, meta: view.meta, ...liveJson(view.live), channels: view.channels, ...(steps ? stepsJson(steps) : {}) });
       else {
-        const head = showHeaderLines(view, c);
+        const head = showHeaderLines(view, c, flags.limit);
         // The steps go before the timeline's heading (the header's last line).
         out.write([...head.slice(0, -1), ...(steps ? stepLines(steps, c) : []), head[head.length - 1]].join('\n') + '\n');
       }
       const channels = new Map(view.channels.map((ch) => [ch.id, ch]));
+      let shown = 0;
       for (const row of view.timeline) {
+        shown++;
         if (flags.json) this.emitJson('arcp-tape-show-frame/1', steps ? { ...row, ...rowLink(steps, row.seq) } : row);
         else out.write(timelineLine(row, c, channels) + '\n');
       }
+      if (!shown && (filter || flags.channel !== undefined || flags.from !== undefined)) process.stderr.write(noMatchLine({ channel: flags.channel, from: flags.from, route: flags.route, method: flags.method, status: flags.status, kind: flags.kind, grep: flags.grep }) + '\n');
     } finally {
       view.close();
     }

@@ -99,3 +99,36 @@ describe('--json outputs carry their schema and parse under it', () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts/json-schemas.mjs'), '--check'], { stdio: 'pipe' });
   });
 });
+
+describe('what the tape commands say when there is nothing to show', () => {
+  it('tape ls of a folder without tapes says "no tapes"', async () => {
+    const empty = join(cancel, '..', 'empty-folder');
+    execFileSync('mkdir', ['-p', empty]);
+    const r = await inProcess(['tape', 'ls', empty]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^no tapes in .*empty-folder/);
+  });
+
+  it('tape show with a filter that matches nothing says so; -n caps the channel table too', async () => {
+    const none = await inProcess(['tape', 'show', cancel, '--grep', 'no-such-text-anywhere', '--no-steps']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/no frame matches --grep no-such-text-anywhere/);
+    const some = await inProcess(['tape', 'show', cancel, '--kind', 'ws.text', '--no-steps']);
+    expect(some.stderr).toBe('');
+    const capped = await inProcess(['tape', 'show', cancel, '-n', '0', '--no-steps']);
+    expect(capped.stdout).toMatch(/… 1 more channel \(raise -n/);
+  });
+
+  it('tape export --har of a tape without HTTP says nothing was exported', async () => {
+    const r = await inProcess(['tape', 'export', cancel, '--har']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/holds no HTTP exchanges; the HAR is empty \(nothing was exported\)/);
+    expect(JSON.parse(r.stdout).log.entries).toEqual([]);
+  });
+
+  it('diff of two tapes names both, not a recording and a live run', async () => {
+    const r = await inProcess(['diff', cancel, cancel]);
+    expect(r.stdout).toMatch(/^equivalent: tape a \(.*cancel\.tape\) and tape b \(.*cancel\.tape\)/);
+    expect(r.stdout).not.toMatch(/replay|recorded|live/);
+  });
+});
