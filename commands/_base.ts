@@ -1,6 +1,8 @@
 import { Command, Flags } from '@oclif/core';
 import { describeFailure } from '../src/render/failure.js';
-import { usageLine } from '../src/render/usage.js';
+import { jsonLine } from '../src/render/json/emit.js';
+import type { Output, OutputName } from '../src/render/json/schemas.js';
+import { usageLine, usageParts } from '../src/render/usage.js';
 import { ToolError } from '../src/errors.js';
 
 /** Shared flags and error handling; not a command (oclif skips `_*` files, see package.json). */
@@ -9,13 +11,25 @@ export abstract class ArcpCommand extends Command {
     json: Flags.boolean({ description: 'machine-readable output on stdout', default: false }),
   };
 
-  /** Every failure becomes one line on stderr and a documented exit code; no stack traces. */
+  /**
+   * Every failure becomes one line on stderr and a documented exit code; no stack traces.
+   * Under --json it is an arcp-error/1 object on stdout instead, the last line there, so a
+   * script reading stdout gets JSON whichever way the command ended.
+   */
   protected override async catch(err: Error & { oclif?: { exit?: number } }): Promise<unknown> {
     if (err.constructor?.name === 'ExitError') throw err; // this.exit() inside run()
+    const command = this.id?.split(':').join(' ') ?? '';
     // oclif's own errors (unknown flag, bad value, missing argument) carry `oclif`; they are usage errors.
-    const f = err.oclif ? { line: usageLine(err, this.id?.split(':').join(' ') ?? ''), exitCode: 2 } : describeFailure(err);
-    process.stderr.write(f.line + '\n');
+    const f = err.oclif ? { line: usageLine(err, command), code: 'E_USAGE', ...usageParts(err, command), exitCode: 2 } : describeFailure(err);
+    if (this.jsonRequested()) process.stdout.write(jsonLine('arcp-error/1', { code: f.code, message: f.message, ...(f.hint ? { hint: f.hint } : {}), exitCode: f.exitCode }));
+    else process.stderr.write(f.line + '\n');
     this.exit(f.exitCode);
+  }
+
+  /** --json among the words before `--`, read raw: the parse itself may be what failed. */
+  protected jsonRequested(): boolean {
+    const dd = this.argv.indexOf('--');
+    return (dd >= 0 ? this.argv.slice(0, dd) : this.argv).includes('--json');
   }
 
   /**
@@ -33,8 +47,14 @@ export abstract class ArcpCommand extends Command {
     return dd >= 0 ? this.argv.slice(dd + 1) : [];
   }
 
-  protected emitJson(value: unknown): void {
-    process.stdout.write(JSON.stringify(value) + '\n');
+  /** One --json line on stdout, under its schema (src/render/json/schemas.ts). */
+  protected emitJson<N extends OutputName>(name: N, body: Output<N>, out: NodeJS.WritableStream = process.stdout): void {
+    out.write(jsonLine(name, body));
+  }
+
+  /** A document in a format of its own, which names its schema itself (execution records: arcp.records/1). */
+  protected emitDocument(doc: unknown): void {
+    process.stdout.write(JSON.stringify(doc) + '\n');
   }
 
   /**

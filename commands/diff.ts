@@ -3,6 +3,7 @@ import { diffAny } from '../src/fork/diff.js';
 import { familyLines } from '../src/render/fork.js';
 import { reportLines } from '../src/render/replay.js';
 import { styleFor } from '../src/render/style.js';
+import { diffJson } from '../src/render/json/cased.js';
 import { ArcpCommand } from './_base.js';
 
 export default class Diff extends ArcpCommand {
@@ -27,8 +28,8 @@ Exit codes: 0 equivalent, 1 divergence (a fork that changed anything), 2 usage e
     const { args, flags } = await this.parse(Diff);
     const { family, plain } = diffAny(args.a, args.b, { volatile: { preset: flags.preset, pointers: flags.volatile }, keepGoing: flags.continue });
     const c = styleFor(process.stdout);
-    if (flags.json) this.emitJson(family ?? plain);
-    else process.stdout.write((family ? familyLines(family, c) : reportLines(plain!, c)).join('\n') + '\n');
+    if (flags.json) this.emitJson('arcp-diff/1', diffJson(args.a, args.b, { family, plain }));
+    else process.stdout.write((family ? familyLines(family, c) : reportLines(plain!, c, { a: args.a, b: args.b })).join('\n') + '\n');
     if (family ? family.firstDivergence || family.beforeFork.length : !plain!.ok) this.exit(1);
   }
 }

@@ -69,7 +69,7 @@ that does not apply, unreadable tape).`;
     const c = styleFor(process.stdout);
     if (flags.show) {
       const s = showStep(args.parent, flags.at);
-      if (flags.json) this.emitJson({ step: s.step.address, seq: s.step.seq, role: s.step.role, kind: s.kind, api: s.api, document: s.doc });
+      if (flags.json) this.emitJson('arcp-fork-step/1', { step: s.step.address, seq: s.step.seq, role: s.step.role, kind: s.kind, api: s.api, document: s.doc });
       else process.stdout.write(showLines(s, c).join('\n') + '\n');
       return;
     }
@@ -103,7 +103,7 @@ that does not apply, unreadable tape).`;
           }
         : undefined,
     }).finally(stopProgress);
-    if (flags.json) this.emitJson(result);
+    if (flags.json) this.emitJson('arcp-fork/1', result);
     else process.stdout.write(forkLines(result, c).join('\n') + '\n');
     if (result.continued && (!result.continued.ok || result.continued.unfinished || result.continued.problems.length)) this.exit(1);
   }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { record, redactionRules } from '../src/record/recorder.js';
 import { parseRoute } from '../src/record/http-proxy.js';
 import { clientEnv, runClient } from '../src/runner/client-command.js';
-import { progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
+import { NO_TRAFFIC, progressLine, recordedWhole, summaryLines } from '../src/render/record.js';
 import { styleFor } from '../src/render/style.js';
 import { ArcpCommand } from './_base.js';
 
@@ -78,7 +78,7 @@ error; with a wrapped runtime, the runtime's exit code.`;
       flushMs: flags['flush-ms'],
       onWarning: (line) => err.write(`arcp record: ${line}\n`),
     });
-    if (flags.json) out.write(JSON.stringify({ tape: rec.tape, ...rec.addresses }) + '\n');
+    if (flags.json) this.emitJson('arcp-record-listening/1', { tape: rec.tape, ...rec.addresses }, out);
     else {
       if (rec.addresses.ws) out.write(`ARCP_URL=${rec.addresses.ws}\n`);
       if (rec.addresses.http) out.write(`ARCP_HTTP_URL=${rec.addresses.http}\n`);
@@ -106,7 +106,8 @@ error; with a wrapped runtime, the runtime's exit code.`;
     process.once('SIGTERM', now);
     stopProgress();
     const summary = await rec.stop();
-    if (flags.json) out.write(JSON.stringify({ ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }) + '\n');
+    if (flags.json && !summary.frames) err.write(`arcp record: ${NO_TRAFFIC.trim()}\n`);
+    if (flags.json) this.emitJson('arcp-record/1', { ...summary, ...(clientExit !== undefined ? { clientExitCode: clientExit } : {}) }, out);
     else err.write([...summaryLines(summary, c), ...(clientExit !== undefined ? [`  ${flags.run} exited with ${clientExit}`] : [])].join('\n') + '\n');
     if (clientExit) this.exit(clientExit);
     if (summary.exitCode) this.exit(summary.exitCode);

@@ -116,7 +116,7 @@ input error (a damaged or altered tape included).`;
       },
       (addresses) => {
         // --json: where clients connect, as the first line (the report is the last).
-        if (flags.json) return out.write(JSON.stringify(addresses) + '\n');
+        if (flags.json) return this.emitJson('arcp-replay-listening/1', addresses, out);
         if (addresses.ws) out.write(`ARCP_URL=${addresses.ws}\n`);
         if (addresses.http) out.write(`ARCP_HTTP_URL=${addresses.http}\n`);
       },
@@ -126,7 +126,7 @@ input error (a damaged or altered tape included).`;
       }),
     ).finally(stopProgress);
     if (flags.report) process.stderr.write(reportFileLine('replay', writeDivergenceReport(report, flags.report), styleFor(process.stderr)) + '\n');
-    if (flags.json) out.write(JSON.stringify(report) + '\n');
+    if (flags.json) this.emitJson('arcp-replay/1', report, out);
     else out.write(reportLines(report, styleFor(out as NodeJS.WriteStream)).join('\n') + '\n');
     if (report.command?.exitCode) this.exit(report.command.exitCode);
     if (!report.ok) this.exit(1);

@@ -33,7 +33,7 @@ Exit codes: 0 written, 2 not a readable tape or the file cannot be written.`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Report);
     const r = writeTapeReport(args.tape, flags.out, { frameChars: flags['frame-chars'], budget: flags.budget });
-    if (flags.json) this.emitJson(r);
+    if (flags.json) this.emitJson('arcp-report-written/1', r);
     else process.stderr.write(reportWrittenLines(r, styleFor(process.stderr)).join('\n') + '\n');
   }
 }

@@ -62,7 +62,7 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
       log: flags.verbose ? (l) => process.stderr.write(`arcp serve: ${l}\n`) : undefined,
     });
     if (s.url) {
-      if (flags.json) this.emitJson({ url: s.url, token: generated });
+      if (flags.json) this.emitJson('arcp-serve/1', { url: s.url, ...(generated ? { token: generated } : {}) });
       else {
         process.stdout.write(`ARCP_URL=${s.url}\n`);
         if (generated) process.stdout.write(`ARCP_TOKEN=${generated}\n`);

@@ -54,7 +54,7 @@ could not be resumed included).`;
         maxRuntimeSec: flags['max-runtime'],
         form: flags.form as 'draft' | 'wire',
       },
-      (m) => (flags.json ? this.emitJson(m) : process.stdout.write(formatJobMessage(m, c) + '\n')),
+      (m) => (flags.json ? this.emitJson('arcp-submit-message/1', m as { type: string }) : process.stdout.write(formatJobMessage(m, c) + '\n')),
     );
     if (!outcome.ok) this.exit(1);
   }

@@ -3,6 +3,7 @@ import type { ConformReport } from '../../src/conform/report.js';
 import { readExpectedFailures } from '../../src/conform/results.js';
 import { writeReportFiles } from '../../src/render/conform-files.js';
 import { progressLine, reportLines } from '../../src/render/conform.js';
+import { jsonLine } from '../../src/render/json/emit.js';
 import { styleFor } from '../../src/render/style.js';
 import { reportFileLine } from '../../src/render/report.js';
 import { writeConformReport } from '../../src/report/conform.js';
@@ -41,7 +42,7 @@ export function progress(enabled: boolean): { onCheck: (id: string) => void; don
 export function emit(r: ConformReport, flags: { json: boolean; junit?: string; markdown?: string; report?: string; verbose?: boolean }): number {
   writeReportFiles(r, flags);
   if (flags.report) process.stderr.write(reportFileLine('conformance', writeConformReport(r, flags.report), styleFor(process.stderr)) + '\n');
-  if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
+  if (flags.json) process.stdout.write(jsonLine('arcp-conform-report/1', r));
   else process.stdout.write(reportLines(r, styleFor(process.stdout), { verbose: flags.verbose }).join('\n') + '\n');
   return r.ok ? 0 : 1;
 }

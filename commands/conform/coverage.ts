@@ -15,7 +15,7 @@ Exit codes: 0 printed, 2 usage error.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(ConformCoverage);
     const cov = coverage();
-    if (flags.json) this.emitJson(cov);
+    if (flags.json) this.emitJson('arcp-conform-coverage/1', cov);
     else process.stdout.write(coverageLines(cov, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

@@ -17,7 +17,7 @@ export default class ConformList extends ArcpCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ConformList);
     const checks = listChecks(flags.server ? 'server' : flags.client ? 'client' : flags.tape ? 'tape' : undefined);
-    if (flags.json) this.emitJson(checks);
+    if (flags.json) this.emitJson('arcp-conform-list/1', { checks });
     else process.stdout.write(listLines(checks, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

@@ -39,7 +39,7 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad script, port in use).`;
   async run(): Promise<void> {
     const { flags } = await this.parse(LlmServe);
     const llm = await startScriptedLlm({ script: loadScript(flags.script), host: flags.host, port: flags.port, onRequest: flags.verbose ? (l) => process.stderr.write(`arcp llm: ${l}\n`) : undefined });
-    if (flags.json) this.emitJson({ url: llm.url });
+    if (flags.json) this.emitJson('arcp-llm-serve/1', { url: llm.url });
     else process.stdout.write(`ARCP_LLM_URL=${llm.url}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

@@ -30,7 +30,7 @@ others can read, a live tape, a file that exists).`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeAttest);
     const r = attestTape({ tape: args.tape, key: flags.key, records: flags.records, out: flags.out, force: flags.force });
-    if (flags.json) this.emitJson(r);
+    if (flags.json) this.emitJson('arcp-tape-attest/1', r);
     else process.stdout.write(attestLines(r.path, r.attestation, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

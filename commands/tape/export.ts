@@ -29,7 +29,11 @@ Exit codes: 0 exported, 2 usage error or not a readable tape.`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeExport);
     const out = flags.output ? openOutput(flags.output, flags.force) : process.stdout;
-    if (flags.har) out.write(JSON.stringify(exportHar(args.tape, { polly: flags.polly }), null, 2) + '\n');
+    if (flags.har) {
+      const har = exportHar(args.tape, { polly: flags.polly });
+      if (!(har as { log: { entries: unknown[] } }).log.entries.length) process.stderr.write(`arcp tape export: ${args.tape} holds no HTTP exchanges; the HAR is empty (nothing was exported)\n`);
+      out.write(JSON.stringify(har, null, 2) + '\n');
+    }
     else for (const line of exportJsonl(args.tape)) if (!out.write(line + '\n')) await once(out, 'drain');
     if (flags.output) {
       out.end();

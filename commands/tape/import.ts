@@ -33,7 +33,7 @@ gap), 2 usage or input error (the message names the bad line).`;
     if (!flags.tape) mkdirSync('tapes', { recursive: true });
     const o = { source: args.file, tape, force: flags.force, redaction: redactionRules({ redact: flags.redact }), commandLine: ['arcp', 'tape', 'import', ...this.argv] };
     const s = flags.har ? await importHar(o) : await importJsonl(o);
-    if (flags.json) this.emitJson(s);
+    if (flags.json) this.emitJson('arcp-tape-import/1', s);
     else process.stdout.write(summaryLines(s, styleFor(process.stdout)).join('\n') + '\n');
     if (!recordedWhole(s)) this.exit(1);
   }

@@ -20,7 +20,7 @@ Exit codes: 0 made, 2 a file exists (use --force) or cannot be written.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(TapeKeygen);
     const k = generateKeyFiles(flags.out, flags.force);
-    if (flags.json) this.emitJson(k);
+    if (flags.json) this.emitJson('arcp-tape-keygen/1', k);
     else process.stdout.write(keygenLines(k, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

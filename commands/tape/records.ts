@@ -44,7 +44,7 @@ job, or a file that is not a records file.`;
     const c = styleFor(process.stdout);
     if (flags.verify) {
       const v = verifyRecords(flags.verify, args.tape);
-      if (flags.json) this.emitJson(v);
+      if (flags.json) this.emitJson('arcp-tape-records-check/1', v);
       else process.stdout.write(recordsCheckLines(v, c).join('\n') + '\n');
       if (!v.ok) this.exit(1);
       return;
@@ -52,12 +52,12 @@ job, or a file that is not a records file.`;
     const doc = deriveRecords(args.tape, { job: flags.job });
     if (flags.out) {
       const w = writeRecords(doc, flags.out, flags.force);
-      if (flags.json) this.emitJson({ ...w, records: doc.records.length, fingerprint: doc.tape.fingerprint });
+      if (flags.json) this.emitJson('arcp-tape-records-written/1', { ...w, records: doc.records.length, fingerprint: doc.tape.fingerprint });
       else process.stderr.write(`wrote ${doc.records.length} records to ${w.path} (sha256 ${w.sha256})\n`);
       return;
     }
-    if (flags.events) for (const r of doc.records) this.emitJson(r.event);
-    else if (flags.json) this.emitJson(doc);
+    if (flags.events) for (const r of doc.records) this.emitDocument(r.event);
+    else if (flags.json) this.emitDocument(doc);
     else process.stdout.write(recordsLines(doc, args.tape, c).join('\n') + '\n');
   }
 }

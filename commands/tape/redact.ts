@@ -33,7 +33,7 @@ Exit codes: 0 written, 2 usage or input error.`;
     const { args, flags } = await this.parse(TapeRedact);
     const rules = redactionRules({ pointers: flags.pointer, headers: flags.header, regexes: flags.regex, query: flags.query });
     const s = await redactTape(args.tape, flags.out, rules, { force: flags.force, commandLine: ['arcp', 'tape', 'redact', ...this.argv] });
-    if (flags.json) this.emitJson(s);
+    if (flags.json) this.emitJson('arcp-tape-redact/1', s);
     else process.stdout.write(summaryLines(s, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

@@ -17,7 +17,7 @@ Exit codes: 0 clean, 1 secrets found, 2 not a readable tape.`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TapeScan);
     const r = scanTape(args.tape);
-    if (flags.json) this.emitJson(r);
+    if (flags.json) this.emitJson('arcp-tape-scan/1', r);
     else process.stdout.write(scanLines(r.path, r.frames, r.findings, styleFor(process.stdout)).join('\n') + '\n');
     if (r.findings.length) this.exit(1);
   }

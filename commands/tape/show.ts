@@ -3,10 +3,11 @@ import { frameFilter, hasFilter } from '../../src/tape/filter.js';
 import { showTape } from '../../src/tape/inspect.js';
 import { showBodies, showFrame } from '../../src/tape/payload.js';
 import { textconvLines } from '../../src/tape/textconv.js';
-import { exchangeLines, frameViewLines, showHeaderLines, timelineLine } from '../../src/render/tape.js';
+import { exchangeLines, frameViewLines, noMatchLine, showHeaderLines, timelineLine } from '../../src/render/tape.js';
 import { tapeSteps } from '../../src/fork/steps.js';
 import { rowLink, stepLines, stepsJson } from '../../src/render/steps.js';
 import { styleFor } from '../../src/render/style.js';
+import { liveJson } from '../../src/render/json/cased.js';
 import { ArcpCommand } from '../_base.js';
 
 export default class TapeShow extends ArcpCommand {
@@ -63,30 +64,36 @@ Exit codes: 0 shown, 2 not a readable tape, or no such frame.`;
     }
     if (flags.frame !== undefined) {
       const v = showFrame(args.tape, flags.frame);
-      out.write(flags.json ? JSON.stringify(v) + '\n' : frameViewLines(v, c).join('\n') + '\n');
+      if (flags.json) this.emitJson('arcp-tape-frame/1', v);
+      else out.write(frameViewLines(v, c).join('\n') + '\n');
       return;
     }
     const f = { route: flags.route, method: flags.method, status: flags.status, kind: flags.kind, text: flags.grep };
     const filter = hasFilter(f) ? frameFilter(args.tape, f) : undefined;
     if (flags.body) {
       const picked = filter || flags.channel !== undefined ? pickedChannels(args.tape, flags.channel, filter) : undefined;
-      for (const e of showBodies(args.tape, picked)) out.write(flags.json ? JSON.stringify(e) + '\n' : exchangeLines(e, c).join('\n') + '\n\n');
+      for (const e of showBodies(args.tape, picked))
+        if (flags.json) this.emitJson('arcp-tape-exchange/1', e);
+      else out.write(exchangeLines(e, c).join('\n') + '\n\n');
       return;
     }
     const view = showTape(args.tape, { channel: flags.channel, fromSeq: flags.from, limit: flags.limit, filter });
     try {
       const steps = flags.steps ? tapeSteps(args.tape) : undefined;
-      if (flags.json) this.emitJson({ path: view.path, meta: view.meta, channels: view.channels, ...(steps ? stepsJson(steps) : {}) });
+      if (flags.json) this.emitJson('arcp-tape-show/1', { path: view.path, meta: view.meta, ...liveJson(view.live), channels: view.channels, ...(steps ? stepsJson(steps) : {}) });
       else {
-        const head = showHeaderLines(view, c);
+        const head = showHeaderLines(view, c, flags.limit);
         // The steps go before the timeline's heading (the header's last line).
         out.write([...head.slice(0, -1), ...(steps ? stepLines(steps, c) : []), head[head.length - 1]].join('\n') + '\n');
       }
       const channels = new Map(view.channels.map((ch) => [ch.id, ch]));
+      let shown = 0;
       for (const row of view.timeline) {
-        if (flags.json) this.emitJson(steps ? { ...row, ...rowLink(steps, row.seq) } : row);
+        shown++;
+        if (flags.json) this.emitJson('arcp-tape-show-frame/1', steps ? { ...row, ...rowLink(steps, row.seq) } : row);
         else out.write(timelineLine(row, c, channels) + '\n');
       }
+      if (!shown && (filter || flags.channel !== undefined || flags.from !== undefined)) process.stderr.write(noMatchLine({ channel: flags.channel, from: flags.from, route: flags.route, method: flags.method, status: flags.status, kind: flags.kind, grep: flags.grep }) + '\n');
     } finally {
       view.close();
     }

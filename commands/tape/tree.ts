@@ -4,6 +4,7 @@ import { reportFileLine } from '../../src/render/report.js';
 import { tapeTree } from '../../src/fork/tree.js';
 import { treeLines } from '../../src/render/fork.js';
 import { styleFor } from '../../src/render/style.js';
+import { treeJson } from '../../src/render/json/cased.js';
 import { ArcpCommand } from '../_base.js';
 
 export default class TapeTree extends ArcpCommand {
@@ -21,7 +22,7 @@ Exit codes: 0 shown, 2 the folder cannot be read.`;
     const { args, flags } = await this.parse(TapeTree);
     const tree = tapeTree(args.dir);
     if (flags.report) process.stderr.write(reportFileLine('fork family', writeFamilyReport(tree, flags.report), styleFor(process.stderr)) + '\n');
-    if (flags.json) this.emitJson(tree);
+    if (flags.json) this.emitJson('arcp-tape-tree/1', treeJson(tree));
     else process.stdout.write(treeLines(tree, styleFor(process.stdout)).join('\n') + '\n');
   }
 }

@@ -4,6 +4,7 @@ import { verifyAttestation } from '../../src/records/attest.js';
 import { verifyLines } from '../../src/render/tape.js';
 import { attestationLines } from '../../src/render/records.js';
 import { styleFor } from '../../src/render/style.js';
+import { liveJson } from '../../src/render/json/cased.js';
 import { ArcpCommand } from '../_base.js';
 
 export default class TapeVerify extends ArcpCommand {
@@ -34,7 +35,8 @@ Exit codes: 0 intact, 1 problems found (or the attestation does not hold), 2 not
     const r = verifyTape(args.tape);
     const a = flags.signature ? verifyAttestation({ tape: args.tape, signature: flags.signature, pubkey: flags.pubkey!, records: flags.records }) : undefined;
     const c = styleFor(process.stdout);
-    if (flags.json) this.emitJson(a ? { ...r, attestation: a } : r);
+    const { live, ...withoutLive } = r;
+    if (flags.json) this.emitJson('arcp-tape-verify/1', { ...withoutLive, ...liveJson(live), ...(a ? { attestation: a } : {}) });
     else process.stdout.write([...verifyLines(r, c), ...(a ? attestationLines(a, c) : [])].join('\n') + '\n');
     if (!r.ok || (a && !a.ok)) this.exit(1);
   }

@@ -153,11 +153,7 @@ export interface VerifyAttestationOptions {
   records?: string;
 }
 
-/** The attestation part of `arcp tape verify --signature --json`; the version changes when a field changes meaning. */
-export const ATTESTATION_CHECK_SCHEMA = 'arcp.attestation-check/1';
-
 export interface AttestationCheck {
-  schema: typeof ATTESTATION_CHECK_SCHEMA;
   ok: boolean;
   signature: string;
   keyId?: string;
@@ -177,7 +173,7 @@ const short = (h: string) => h.slice(0, 16) + '…';
 export function verifyAttestation(o: VerifyAttestationOptions): AttestationCheck {
   const pub = loadPublicKey(o.pubkey);
   if (!existsSync(o.signature)) throw new ToolError('E_INPUT', `no attestation at ${o.signature}`, 'make one with `arcp tape attest TAPE --key KEY`');
-  const out: AttestationCheck = { schema: ATTESTATION_CHECK_SCHEMA, ok: false, signature: o.signature, problems: [] };
+  const out: AttestationCheck = { ok: false, signature: o.signature, problems: [] };
   let a: Attestation;
   try {
     const parsed = Attestation.safeParse(JSON.parse(readFileSync(o.signature, 'utf8')));

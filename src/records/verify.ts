@@ -53,11 +53,7 @@ export function loadRecords(path: string): LoadedRecords {
   return { path, bytes, json: o, issues };
 }
 
-/** The `--json` output of `arcp tape records --verify`; the version changes when a field changes meaning. */
-export const RECORDS_CHECK_SCHEMA = 'arcp.records-check/1';
-
 export interface RecordsVerification {
-  schema: typeof RECORDS_CHECK_SCHEMA;
   file: string;
   tape: string;
   ok: boolean;
@@ -83,7 +79,7 @@ export function verifyRecords(file: string, tape: string): RecordsVerification {
   const loaded = loadRecords(file);
   const json = loaded.json;
   const fileRecords = Array.isArray(json.records) ? (json.records as Record<string, unknown>[]) : [];
-  const out: RecordsVerification = { schema: RECORDS_CHECK_SCHEMA, file, tape, ok: false, records: fileRecords.length, differences: [...loaded.issues] };
+  const out: RecordsVerification = { file, tape, ok: false, records: fileRecords.length, differences: [...loaded.issues] };
   let derived: RecordsDocument;
   try {
     derived = deriveRecords(tape, { job: typeof json.job === 'string' ? json.job : undefined });

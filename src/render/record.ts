@@ -13,6 +13,9 @@ export function progressLine(s: RecordStats, framesPerSec: number, c: ChalkInsta
   return `${c.dim('recording')} ${s.connections} connection${s.connections === 1 ? '' : 's'} · ${count(s.frames)} frames · ${bytes(s.bytes)} · ${count(Math.round(framesPerSec))} frames/s${behind}${lost}`;
 }
 
+/** An empty recording: most often the client went to the upstream directly. */
+export const NO_TRAFFIC = '  no traffic seen: did the client use ARCP_URL / ARCP_HTTP_URL?';
+
 /** Whether a recording is whole: every frame written, sealed. Otherwise the command exits 1. */
 export const recordedWhole = (s: TapeSummary): boolean => !s.lost && s.sealed && !s.problems.length;
 
@@ -29,5 +32,6 @@ export function summaryLines(s: RecordSummary, c: ChalkInstance): string[] {
   for (const p of s.problems) lines.push(`  ${c.red('✗')} ${p}`);
   if (s.walKept) lines.push(c.yellow(`  the tape's last pages stay in ${s.path}-wal: keep it (and -shm) with the tape`));
   if (s.exitCode !== undefined) lines.push(`  runtime exited with ${s.exitCode}`);
+  if (!s.frames) lines.push(c.yellow(NO_TRAFFIC));
   return lines;
 }

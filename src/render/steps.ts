@@ -31,18 +31,18 @@ export function stepLines(t: TapeSteps, c: ChalkInstance): string[] {
 }
 
 /** The JSON of the same: jobs with their exchanges nested, and every step. */
-export function stepsJson(t: TapeSteps): { jobs: unknown[]; steps: unknown[] } {
+export function stepsJson(t: TapeSteps) {
   return {
-    jobs: t.index.jobs.map((j) => ({ n: j.n, address: `job:${j.n}`, job_id: j.id, agent: j.agent, trace_id: j.traceId, parent_job_id: j.parentId, status: j.status ?? null, submit_seq: j.submitSeq, terminal_seq: j.terminalSeq, exchanges: j.exchanges.map((e) => ({ channel: e.channel, seq: e.seqs[0], method: e.method, path: e.path, status: e.status, linked_by: e.linkedBy })) })),
+    jobs: t.index.jobs.map((j) => ({ n: j.n, address: `job:${j.n}`, jobId: j.id, agent: j.agent, traceId: j.traceId, parentJobId: j.parentId, status: j.status ?? null, submitSeq: j.submitSeq, terminalSeq: j.terminalSeq, exchanges: j.exchanges.map((e) => ({ channel: e.channel, seq: e.seqs[0], method: e.method, path: e.path, status: e.status, linkedBy: e.linkedBy })) })),
     steps: t.steps.map((s) => ({ address: s.address, also: s.also, seq: s.seq, channel: s.channel, role: s.role, job: s.job, what: s.what })),
   };
 }
 
 /** What a timeline row adds in `--json`: the step it belongs to and, for HTTP, the job that caused it. */
-export function rowLink(t: TapeSteps, seq: number): { step?: string; job?: { n: number; job_id: string; linked_by?: string } } {
+export function rowLink(t: TapeSteps, seq: number): { step?: string; job?: { n: number; jobId: string; linkedBy?: string } } {
   const s = t.stepAt(seq);
   if (!s) return {};
   const e = s.exchange;
   const j = e?.jobId ? t.index.jobs.find((x) => x.id === e.jobId) : undefined;
-  return { step: s.address, ...(j ? { job: { n: j.n, job_id: j.id, linked_by: e!.linkedBy } } : {}) };
+  return { step: s.address, ...(j ? { job: { n: j.n, jobId: j.id, linkedBy: e!.linkedBy } } : {}) };
 }

@@ -9,8 +9,8 @@ import { bytes } from './record.js';
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const short = (fp?: string) => (fp ? fp.slice(0, 16) + '…' : '-');
 
-export function listingLines(rows: TapeListing[], c: ChalkInstance): string[] {
-  if (!rows.length) return [c.dim('no .tape files here')];
+export function listingLines(dir: string, rows: TapeListing[], c: ChalkInstance): string[] {
+  if (!rows.length) return [`no tapes in ${dir} (record one with arcp record --tape ${dir}/run.tape)`];
   return rows.map((r) =>
     r.error
       ? `${pad(r.path, 40)} ${c.red('unreadable')}: ${r.error}`
@@ -18,8 +18,10 @@ export function listingLines(rows: TapeListing[], c: ChalkInstance): string[] {
   );
 }
 
-export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
+/** The header and channel table; `limit` (-n) caps the channel rows as it caps the timeline's. */
+export function showHeaderLines(v: TapeView, c: ChalkInstance, limit?: number): string[] {
   const m = v.meta;
+  const shown = limit === undefined ? v.channels : v.channels.slice(0, limit);
   return [
     `${c.bold(v.path)}  format ${m.format_version} · arcp ${m.tool_version} · ARCP ${m.spec_version} (spec sha256 ${m.spec_sha256.slice(0, 12)}…)`,
     `  recorded ${m.started_at}${m.ended_at ? ` → ${m.ended_at}` : v.live ? c.yellow(` (live: being recorded by PID ${v.live.pid}; this is what it has committed so far)`) : c.yellow(' (unsealed: the recorder did not finish)')}`,
@@ -30,7 +32,8 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
     `  fingerprint ${m.fingerprint ?? c.yellow('none (unsealed); `arcp tape verify` computes it')}`,
     '',
     c.bold('channels'),
-    ...v.channels.map((ch) => `  ${pad(String(ch.id), 4)} ${pad(ch.kind, 6)} ${pad(ch.label, 44)} ${pad(`${ch.frames} frames`, 14)} ${bytes(ch.bytes)}`),
+    ...shown.map((ch) => `  ${pad(String(ch.id), 4)} ${pad(ch.kind, 6)} ${pad(ch.label, 44)} ${pad(`${ch.frames} frames`, 14)} ${bytes(ch.bytes)}`),
+    ...(shown.length < v.channels.length ? [c.dim(`  … ${v.channels.length - shown.length} more channel${v.channels.length - shown.length === 1 ? '' : 's'} (raise -n, or --json lists all)`)] : []),
     '',
     c.bold('timeline'),
   ];
@@ -39,6 +42,12 @@ export function showHeaderLines(v: TapeView, c: ChalkInstance): string[] {
 const redactionLine = (n: ReturnType<typeof redactionCounts>) => `on (${n.pointers} pointers, ${n.headers} headers, ${n.regexes} patterns, ${n.query} query parameters)`;
 
 const ARROW: Record<string, string> = { c2s: '→', s2c: '←', meta: '·' };
+
+/** What a filter that matched no frame says (on stderr), naming the filters. */
+export function noMatchLine(filters: Record<string, string | number | undefined>): string {
+  const named = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k, v]) => `--${k} ${v}`);
+  return `arcp tape show: no frame matches ${named.join(' ')}`;
+}
 
 export function timelineLine(r: TimelineRow, c: ChalkInstance, channels: Map<number, ChannelSummary>): string {
   const dir = r.dir === 'c2s' ? c.cyan(ARROW.c2s) : r.dir === 's2c' ? c.green(ARROW.s2c) : c.dim(ARROW.meta);

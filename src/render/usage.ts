@@ -14,6 +14,12 @@ const plain = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
  * `arcp: replay needs TAPE (tape to replay); see arcp replay --help`.
  */
 export function usageLine(err: ParseError, command: string): string {
+  const u = usageParts(err, command);
+  return `arcp: ${u.message}; ${u.hint}`;
+}
+
+/** The same in parts: what is wrong, and the pointer to help. */
+export function usageParts(err: ParseError, command: string): { message: string; hint: string } {
   const help = `see arcp ${command ? `${command} ` : ''}--help`;
   const name = err.constructor.name;
   let what: string;
@@ -31,7 +37,7 @@ export function usageLine(err: ParseError, command: string): string {
       .trim()
       .replace(/\s*\n\s*/g, '; ');
   }
-  return `arcp: ${what}; ${help}`;
+  return { message: what, hint: help };
 }
 
 /** Levenshtein distance, for "did you mean". */

@@ -57,7 +57,7 @@ describe('arcp conform (CLI)', () => {
 
   it('list and coverage, as text and --json', async () => {
     const list = await arcp(['conform', 'list', '--server', '--json']);
-    const ids = (JSON.parse(list.stdout) as { id: string }[]).map((c) => c.id);
+    const ids = (JSON.parse(list.stdout).checks as { id: string }[]).map((c) => c.id);
     expect(ids).toContain('session/resume/token-rotation');
     expect(ids).not.toContain('client/resume/after-drop');
     const cov = JSON.parse((await arcp(['conform', 'coverage', '--json'])).stdout);

@@ -73,11 +73,11 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
     expect(resultOf(r.stdout).payload.result?.answer).toBe('The total is 56.7.');
     const show = await arcp(['tape', 'show', parent, '--json']);
     const [head, ...rows] = show.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(head.jobs).toEqual([expect.objectContaining({ address: 'job:1', agent: 'assistant', status: 'success', exchanges: expect.arrayContaining([expect.objectContaining({ linked_by: 'job-id header' })]) })]);
+    expect(head.jobs).toEqual([expect.objectContaining({ address: 'job:1', agent: 'assistant', status: 'success', exchanges: expect.arrayContaining([expect.objectContaining({ linkedBy: 'job-id header' })]) })]);
     expect(head.steps.map((s: { address: string }) => s.address)).toEqual(expect.arrayContaining(['submit:1', 'job:1/llm:1', 'job:1/llm:3', 'job:1/event:8', 'job:1/result']));
     const requests = rows.filter((x: { kind: string }) => x.kind === 'http.request');
     expect(requests).toHaveLength(4);
-    for (const row of requests) expect(row.job).toMatchObject({ n: 1, job_id: head.jobs[0].job_id, linked_by: 'job-id header' });
+    for (const row of requests) expect(row.job).toMatchObject({ n: 1, jobId: head.jobs[0].jobId, linkedBy: 'job-id header' });
     expect((await arcp(['tape', 'show', parent])).stdout).toMatch(/job:1\/llm:3 +seq \d+ +POST \/llm\/chat\/completions → 200/);
   });
 
@@ -114,7 +114,9 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
   it('diff reports the fork point first, then the first divergence after it and what changed', async () => {
     const r = await arcp(['diff', parent, child, '--json']);
     expect(r.exitCode).toBe(1);
-    const d = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ schema: 'arcp-diff/1', a: parent, b: child, relation: 'fork', ok: false });
+    const d = out.fork;
     expect(d.fork).toMatchObject({ step: 'job:1/llm:3', parentSeq: meta(child).lineage!.at_seq });
     expect(d.beforeFork).toEqual([]);
     expect(d.firstDivergence).toMatchObject({ address: 'job:1/event:8', reason: 'changed', fields: expect.arrayContaining([expect.objectContaining({ pointer: '/payload/body/tool', expected: 'calculator', actual: 'read_file' })]) });
@@ -124,7 +126,7 @@ describe('arcp fork, end to end (real runtime children, real sockets)', () => {
     expect(human.stdout.indexOf('fork point')).toBe(0);
     expect(human.stdout).toMatch(/first divergence after it\n {2}job:1\/event:8 differs/);
     // Either order: the fork is found from the child's lineage.
-    expect(JSON.parse((await arcp(['diff', child, parent, '--json'])).stdout)).toMatchObject({ reversed: true, fork: { step: 'job:1/llm:3' } });
+    expect(JSON.parse((await arcp(['diff', child, parent, '--json'])).stdout)).toMatchObject({ a: child, b: parent, fork: { reversed: true, fork: { step: 'job:1/llm:3' } } });
   });
 
   it('replays the child cleanly, to a client and as the client against a live runtime', async () => {

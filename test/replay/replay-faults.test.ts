@@ -23,7 +23,7 @@ async function replaying(args: string[]) {
     let out = '';
     p.stdout!.on('data', (d) => {
       out += d;
-      const m = /ARCP_URL=(\S+)|^\{"ws":"([^"]+)"/.exec(out);
+      const m = /ARCP_URL=(\S+)|^\{"schema":"arcp-replay-listening\/1","ws":"([^"]+)"/.exec(out);
       if (m) resolve(m[1] ?? m[2]);
     });
     void p.then((r) => reject(new Error(`replay exited ${r.exitCode}: ${r.stderr}`)));

@@ -62,7 +62,7 @@ describe('arcp tape (CLI)', () => {
     expect((await arcp(['tape', 'verify', cancel])).stdout).toMatch(/^ok .*15 frames/);
     expect((await arcp(['tape', 'scan', cancel])).exitCode).toBe(0);
     const ls = await arcp(['tape', 'ls', dir(), '--json']);
-    expect(JSON.parse(ls.stdout).map((t: { path: string }) => t.path)).toEqual(expect.arrayContaining([cancel, http]));
+    expect(JSON.parse(ls.stdout).tapes.map((t: { path: string }) => t.path)).toEqual(expect.arrayContaining([cancel, http]));
   });
 
   it('export --har gives a HAR 1.2 log with the chunk boundaries', async () => {
