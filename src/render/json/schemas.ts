@@ -169,7 +169,7 @@ export const OUTPUTS = {
     findings: z.array(z.object({ seq: z.number().int(), channel: z.number().int(), kind: z.string(), rule: z.string(), preview: z.string() })),
   }),
   'arcp-tape-tree/1': envelope('arcp-tape-tree/1', { dir: z.string(), roots: z.array(loose).describe('each tape: path, fingerprint, sealed, startedAt, lineage, outcome, children (the same shape)'), unreadable: z.array(z.object({ path: z.string(), error: z.string() })) }),
-  'arcp-tape-import/1': envelope('arcp-tape-import/1', TapeSummaryShape),
+  'arcp-tape-import/1': envelope('arcp-tape-import/1', { ...TapeSummaryShape, lines: z.number().int().optional().describe('JSONL: lines read'), entries: z.number().int().optional().describe('HAR: entries read') }),
   'arcp-tape-redact/1': envelope('arcp-tape-redact/1', TapeSummaryShape),
   'arcp-tape-keygen/1': envelope('arcp-tape-keygen/1', { privateKey: z.string(), publicKey: z.string(), keyId: z.string() }),
   'arcp-tape-attest/1': envelope('arcp-tape-attest/1', { path: z.string(), attestation: loose.describe('the attestation file as written (its own schema arcp.attestation/1)') }),
