@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -55,8 +56,11 @@ const RIGS: Record<string, (w: TapeWriter) => Promise<Rig>> = {
   async stdio(w) {
     const input = new PassThrough();
     const output = new PassThrough();
-    const echo = "process.stdin.on('data', (d) => process.stdout.write(d))";
-    const channel = await wrapStdio(w, { command: [process.execPath, '-e', echo], input, output });
+    // The child keeps a copy of what reached its stdin: the rig reads what the child got, not what it sent.
+    const got = tape('stdio-child-stdin');
+    writeFileSync(got, '');
+    const echo = "const fs = require('node:fs'); process.stdin.on('data', (d) => { fs.appendFileSync(process.argv[1], d); process.stdout.write(d); })";
+    const channel = await wrapStdio(w, { command: [process.execPath, '-e', echo, got], input, output });
     const lines: Buffer[] = [];
     let carry = Buffer.alloc(0);
     const waiters: (() => void)[] = [];
@@ -69,16 +73,17 @@ const RIGS: Record<string, (w: TapeWriter) => Promise<Rig>> = {
         waiters.shift()?.();
       }
     });
-    const sent: Buffer[] = [];
     return {
       channel,
-      upstreamGot: sent,
+      get upstreamGot() {
+        const lines = readFileSync(got).toString('latin1').split('\n').slice(0, -1);
+        return lines.map((l) => Buffer.from(l, 'latin1'));
+      },
       messages: byDir('stdio.line'),
       roundTrip: (m) =>
         new Promise((r) => {
           const n = lines.length;
           waiters.push(() => r(lines[n]));
-          sent.push(m);
           input.write(Buffer.concat([m, Buffer.from('\n')]));
         }),
       stop: async () => {
