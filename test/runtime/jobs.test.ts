@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArcpClient } from '../../src/client/client.js';
-import { connect, failure, startRuntime } from '../helpers/runtime.js';
+import { connect, failure, startRuntime, until } from '../helpers/runtime.js';
 
 let env: Awaited<ReturnType<typeof startRuntime>>;
 let c: ArcpClient;
@@ -114,7 +114,7 @@ describe('jobs (§7, §8) over WebSocket', () => {
     const errs: string[] = [];
     c.on('orphan', (m) => errs.push(m.payload.code));
     c.cancel('job_01JZZZZZZZZZZZZZZZZZZZZZZZ');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => errs.length > 0, 3000, 'the answer to a cancel of an unknown job');
     expect(errs).toEqual(['JOB_NOT_FOUND']);
   });
 

@@ -102,7 +102,7 @@ describe('ack, back-pressure and resume (§6.3, §6.5)', () => {
     await until(() => h.events.length >= 3, 3000, 'three events');
     const before = { session: c.sessionId, token: c.resumeToken, seq: c.lastEventSeq };
     (c.current as WebSocketTransport).terminate();
-    await sleep(150);
+    await sleep(150); // away while the job ticks on: the scenario, not a wait for an answer
     await c.resume();
     expect(c.sessionId).toBe(before.session);
     expect(c.resumeToken).not.toBe(before.token);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from '../../src/engine/codec.js';
 import { connectWebSocket } from '../../src/engine/transport/websocket.js';
 import type { Transport } from '../../src/engine/transport/transport.js';
-import { connect, sleep, startRuntime, until } from '../helpers/runtime.js';
+import { connect, startRuntime, until } from '../helpers/runtime.js';
 
 let env: Awaited<ReturnType<typeof startRuntime>>;
 beforeAll(async () => {
@@ -127,8 +127,7 @@ describe('sessions (§6) over WebSocket', () => {
     w.on('frame', (d) => d.ok && wf.push(d.message.type));
     await w.close();
     expect(wf).not.toContain('session.closed');
-    await sleep(20);
-    expect(w.current.closed).toBe(true);
+    await until(() => w.current.closed, 2000, 'the wire-form close to end the transport');
   });
 
   it('processes a repeated envelope id once (transport-level dedupe)', async () => {
@@ -138,8 +137,9 @@ describe('sessions (§6) over WebSocket', () => {
     c.send('job.submit', { agent: 'echo', input: { dup: true } }, { id });
     const accepted: string[] = [];
     c.on('frame', (d) => d.ok && d.message.type === 'job.accepted' && accepted.push(d.message.type));
-    await sleep(200);
-    expect(accepted).toHaveLength(1);
+    // The runtime answers in order: once a later submit is accepted, a second answer to the repeat would be in.
+    await c.submit({ agent: 'echo', input: { marker: true } }).acceptedP;
+    expect(accepted).toHaveLength(2);
     await c.close();
   });
 });
