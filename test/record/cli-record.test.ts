@@ -8,14 +8,14 @@ import { StdioTransport } from '../../src/engine/transport/stdio.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { until } from '../helpers/runtime.js';
 import { payloads, readFrames, tapeDir } from '../helpers/tape.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, reap } from '../helpers/cli.js';
 
 const tape = tapeDir();
 
 describe('arcp record (CLI)', () => {
   it('wraps a stdio runtime: the client spawns the recorder, bytes pass unchanged, exit code kept', async () => {
     const path = tape('stdio.tape');
-    const child = spawn(process.execPath, [BIN, 'record', '--tape', path, '--', process.execPath, BIN, 'serve', '--stdio', '--token', 'tok=alice'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = reap(spawn(process.execPath, [BIN, 'record', '--tape', path, '--', process.execPath, BIN, 'serve', '--stdio', '--token', 'tok=alice'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }));
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const t = new StdioTransport(child.stdout, child.stdin, child);
@@ -59,7 +59,7 @@ describe('arcp record (CLI)', () => {
     });
     const upstream = `ws://127.0.0.1:${(up.address() as AddressInfo).port}`;
     const run = async (path: string, signal: NodeJS.Signals) => {
-      const p = execa(process.execPath, [BIN, 'record', '--upstream', upstream, '--tape', path, '--json'], { reject: false });
+      const p = reap(execa(process.execPath, [BIN, 'record', '--upstream', upstream, '--tape', path, '--json'], { reject: false }));
       const url = await new Promise<string>((r) => p.stdout!.once('data', (d) => r(JSON.parse(String(d)).ws)));
       const ws = new WebSocket(url);
       const seen: { t: number; n: number }[] = [];

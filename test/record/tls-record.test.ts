@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { BIN } from '../helpers/cli.js';
+import { BIN, reap } from '../helpers/cli.js';
 import { payloads, readFrames, tapeDir } from '../helpers/tape.js';
 
 const TLS = join(import.meta.dirname, '../../fixtures/tls');
@@ -25,7 +25,7 @@ afterAll(() => server.close());
 /** `arcp record` in front of the TLS upstream, as a user runs it; resolves with its addresses once listening. */
 function recorder(path: string, env: NodeJS.ProcessEnv) {
   const args = ['record', '--upstream', `wss://${upstream}`, '--http', `/=https://${upstream}`, '--tape', path, '--json'];
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = reap(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } }));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', r));

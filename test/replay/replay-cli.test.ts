@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { record } from '../../src/record/recorder.js';
 import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
-import { arcp, BIN } from '../helpers/cli.js';
+import { arcp, BIN, reap } from '../helpers/cli.js';
 
 const tape = tapeDir();
 let rt: Awaited<ReturnType<typeof startRuntime>>;
@@ -38,7 +38,7 @@ describe('arcp replay / arcp diff (CLI)', () => {
   });
 
   it('--listen: prints ARCP_URL, serves the client, exits 0 with a replay fingerprint equal to the tape\'s', async () => {
-    const p = execa(process.execPath, [BIN, 'replay', a, '--listen'], { reject: false, env: { NO_COLOR: '1' } });
+    const p = reap(execa(process.execPath, [BIN, 'replay', a, '--listen'], { reject: false, env: { NO_COLOR: '1' } }));
     const url = await new Promise<string>((r) => p.stdout!.on('data', (d) => /ARCP_URL=(\S+)/.test(String(d)) && r(/ARCP_URL=(\S+)/.exec(String(d))![1])));
     await session(await ArcpClient.connect(url, { token: 'tok' }));
     const r = await p;
@@ -48,7 +48,7 @@ describe('arcp replay / arcp diff (CLI)', () => {
   });
 
   it('--stdio: a client spawns the replay in place of its runtime; the report goes to stderr', async () => {
-    const child = spawn(process.execPath, [BIN, 'replay', a, '--stdio', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = reap(spawn(process.execPath, [BIN, 'replay', a, '--stdio', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] }));
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const t = new StdioTransport(child.stdout, child.stdin, child);
@@ -63,7 +63,7 @@ describe('arcp replay / arcp diff (CLI)', () => {
     const ok = await arcp(['replay', a, '--target', rt.url, '--token', 'tok']);
     expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/clean replay/);
-    const p = execa(process.execPath, [BIN, 'replay', a, '--listen', '--timeout', '2'], { reject: false, env: { NO_COLOR: '1' } });
+    const p = reap(execa(process.execPath, [BIN, 'replay', a, '--listen', '--timeout', '2'], { reject: false, env: { NO_COLOR: '1' } }));
     const url = await new Promise<string>((r) => p.stdout!.on('data', (d) => /ARCP_URL=(\S+)/.test(String(d)) && r(/ARCP_URL=(\S+)/.exec(String(d))![1])));
     const c = await ArcpClient.connect(url, { token: 'tok' });
     c.submit({ agent: 'echo', input: { n: 99 } });
