@@ -10,6 +10,8 @@ export default defineConfig({
     // two files at a time): three at a time cuts the wall time by a sixth without starving timers.
     maxWorkers: 3,
     globalSetup: ['test/global-setup.ts'],
+    // Every test file stops what it started: no child process, no listening socket left (test/setup/leftovers.ts).
+    setupFiles: ['test/setup/leftovers.ts'],
     // A --json output that does not fit its schema fails the test (children inherit this).
     env: { ARCP_STRICT_JSON: '1' },
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
