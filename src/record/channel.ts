@@ -11,6 +11,8 @@ export interface RecordChannel {
   readonly address: string;
   /** Live connections or exchanges in progress. */
   readonly active: number;
+  /** Connections (ws, stdio) or exchanges (http) seen so far. */
+  readonly seen: number;
   /** Resolves when this channel has nothing more to record (a wrapped child exited); listeners never do on their own. */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -22,15 +24,18 @@ export const trustHint = (code: string | undefined): string =>
 
 /**
  * A proxy channel: `server` listens on host:port until `close()`; it is never done on its own.
- * `active` reports live connections or exchanges in progress.
+ * `count` reports live connections or exchanges in progress, and how many were seen so far.
  */
-export async function listeningChannel(mode: 'ws' | 'http', server: Server, at: { host?: string; port?: number }, active: () => number, close: () => Promise<void>): Promise<RecordChannel> {
+export async function listeningChannel(mode: 'ws' | 'http', server: Server, at: { host?: string; port?: number }, count: { active(): number; seen(): number }, close: () => Promise<void>): Promise<RecordChannel> {
   const authority = await listen(server, at.host, at.port);
   return {
     mode,
     address: `${mode}://${authority}`,
     get active() {
-      return active();
+      return count.active();
+    },
+    get seen() {
+      return count.seen();
     },
     done: new Promise<void>(() => undefined),
     close,

@@ -30,13 +30,15 @@ export async function startHttpProxy(writer: TapeWriter, o: HttpProxyOptions): P
   const ctx = exchangeContext(writer, agent, o.routes, o.onWarning);
   const { state } = ctx;
   let active = 0;
+  let seen = 0;
   const server = createServer((req, res) => {
     active++;
+    seen++;
     if (o.respond) void answerOrForward(ctx, o.respond, req, res, () => active--);
     else forwardExchange(ctx, req, res, () => active--);
   });
   server.keepAliveTimeout = 10_000;
-  return listeningChannel('http', server, o, () => active, async () => {
+  return listeningChannel('http', server, o, { active: () => active, seen: () => seen }, async () => {
     state.stopping = true;
     server.closeIdleConnections();
     await new Promise<void>((resolve) => {

@@ -30,7 +30,10 @@ export interface RecordOptions {
 }
 
 export interface RecordStats {
+  /** Live WebSocket and stdio connections. */
   connections: number;
+  /** HTTP exchanges seen so far, when an HTTP route is recorded. */
+  exchanges?: number;
   frames: number;
   bytes: number;
   /** The tape writer is behind: sources are paused until it catches up. */
@@ -124,7 +127,7 @@ export async function record(o: RecordOptions): Promise<Recording> {
   return {
     tape,
     addresses,
-    stats: () => ({ connections: channels.reduce((n, c) => n + c.active, 0), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions, lost: writer.lostFrames }),
+    stats: () => ({ ...connectionCounts(channels), frames: writer.frames, bytes: writer.bytes, tapeBehind: writer.congested, tapePauses: writer.congestions, lost: writer.lostFrames }),
     done: stdio ? stdio.done : new Promise<void>(() => undefined),
     stop: () =>
       (stopping ??= (async () => {
@@ -139,4 +142,11 @@ export async function record(o: RecordOptions): Promise<Recording> {
 function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
   if (routes.length !== 1) return {};
   return { [LLM_URL_ENV]: routes[0].prefix === '/' ? http : http + routes[0].prefix };
+}
+
+/** What the progress line counts: live connections, and HTTP exchanges so far (an exchange is over too soon to be seen live). */
+function connectionCounts(channels: RecordChannel[]): Pick<RecordStats, 'connections' | 'exchanges'> {
+  const http = channels.filter((c) => c.mode === 'http');
+  const connections = channels.reduce((n, c) => n + (c.mode === 'http' ? 0 : c.active), 0);
+  return http.length ? { connections, exchanges: http.reduce((n, c) => n + c.seen, 0) } : { connections };
 }

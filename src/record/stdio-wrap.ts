@@ -77,6 +77,7 @@ export async function wrapStdio(writer: TapeWriter, o: StdioWrapOptions): Promis
     get active() {
       return child.exitCode === null && child.signalCode === null ? 1 : 0;
     },
+    seen: 1,
     done: new Promise<void>((resolve) => {
       child.once('close', (code, signal) => {
         input.off('data', onInput);

@@ -42,6 +42,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     throw new ToolError('E_USAGE', `--upstream "${o.upstream}" is not a ws:// or wss:// URL`, 'e.g. --upstream ws://127.0.0.1:7777');
   }
   let active = 0;
+  let seen = 0;
   const server = createServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('arcp record: this port proxies WebSocket connections\n'));
   const wss = new WebSocketServer({
     noServer: true,
@@ -98,6 +99,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
         // From here on each side's own close says who went away: the raw socket's error must not close the upstream first.
         socket.off('error', onSocketError);
         active++;
+        seen++;
         writer.event(ch, 'meta', 'transport.open', { protocol: up.protocol || undefined });
         const p = new Pipe(writer, ch, client, up, () => {
           active--;
@@ -108,7 +110,7 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
     });
   });
 
-  return listeningChannel('ws', server, o, () => active, async () => {
+  return listeningChannel('ws', server, o, { active: () => active, seen: () => seen }, async () => {
     stopping = true;
     for (const refuse of [...pending]) refuse(503, 'the recorder is stopping');
     await Promise.all([...pipes].map((p) => p.stop()));

@@ -10,7 +10,8 @@ const count = (n: number): string => n.toLocaleString('en-US');
 export function progressLine(s: RecordStats, framesPerSec: number, c: ChalkInstance): string {
   const behind = s.tapeBehind ? ` · ${c.yellow('tape behind: sources paused until it catches up')}` : '';
   const lost = s.lost ? ` · ${c.red(`${count(s.lost)} frames not written`)}` : '';
-  return `${c.dim('recording')} ${s.connections} connection${s.connections === 1 ? '' : 's'} · ${count(s.frames)} frames · ${bytes(s.bytes)} · ${count(Math.round(framesPerSec))} frames/s${behind}${lost}`;
+  const http = s.exchanges === undefined ? '' : ` · ${count(s.exchanges)} HTTP exchange${s.exchanges === 1 ? '' : 's'}`;
+  return `${c.dim('recording')} ${s.connections} connection${s.connections === 1 ? '' : 's'}${http} · ${count(s.frames)} frames · ${bytes(s.bytes)} · ${count(Math.round(framesPerSec))} frames/s${behind}${lost}`;
 }
 
 /** An empty recording: most often the client went to the upstream directly. */
