@@ -78,6 +78,12 @@ error; with a wrapped runtime, the runtime's exit code.`;
       flushMs: flags['flush-ms'],
       onWarning: (line) => err.write(`arcp record: ${line}\n`),
     });
+    // Listen for a stop before the addresses go out: a signal that comes as soon as a script reads
+    // them would otherwise find no handler and kill the process with the tape unsealed.
+    let stop = () => undefined as void;
+    const stopAsked = new Promise<void>((resolve) => (stop = resolve));
+    process.once('SIGINT', () => stop());
+    process.once('SIGTERM', () => stop());
     if (flags.json) this.emitJson('arcp-record-listening/1', { tape: rec.tape, ...rec.addresses }, out);
     else {
       if (rec.addresses.ws) out.write(`ARCP_URL=${rec.addresses.ws}\n`);
@@ -86,12 +92,9 @@ error; with a wrapped runtime, the runtime's exit code.`;
     }
     const stopProgress = this.progress(!flags.quiet && !flags.run, () => rec.stats().frames, (perSec) => progressLine(rec.stats(), perSec, c));
     const client = flags.run === undefined ? undefined : runClient(flags.run, clientEnv(rec.addresses, flags.http.map((h) => parseRoute(h).prefix)));
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      void rec.done.then(resolve);
-      void client?.exited.then(() => resolve(), () => resolve());
-    });
+    void rec.done.then(() => stop());
+    void client?.exited.then(() => stop(), () => stop());
+    await stopAsked;
     client?.stop();
     const clientExit = await client?.exited.catch(async (e: unknown) => {
       await rec.stop(); // the tape is sealed before the error is reported

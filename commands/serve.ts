@@ -61,6 +61,13 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
       llm: { url: flags['llm-url'], api: flags['llm-api'] as 'openai' | 'anthropic', model: flags['llm-model'], key: flags['llm-key'] },
       log: flags.verbose ? (l) => process.stderr.write(`arcp serve: ${l}\n`) : undefined,
     });
+    // Listen for a stop before the URL goes out: a script may signal as soon as it reads it.
+    const stopAsked = new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (flags.stdio) process.stdin.once('end', stop);
+    });
     if (s.url) {
       if (flags.json) this.emitJson('arcp-serve/1', { url: s.url, ...(generated ? { token: generated } : {}) });
       else {
@@ -68,12 +75,7 @@ Exit codes: 0 stopped cleanly, 2 usage error (bad flag, port in use).`;
         if (generated) process.stdout.write(`ARCP_TOKEN=${generated}\n`);
       }
     } else if (generated) process.stderr.write(`ARCP_TOKEN=${generated}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (flags.stdio) process.stdin.once('end', stop);
-    });
+    await stopAsked;
     await s.close();
   }
 }

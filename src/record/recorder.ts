@@ -32,6 +32,8 @@ export interface RecordOptions {
 export interface RecordStats {
   /** Live WebSocket and stdio connections. */
   connections: number;
+  /** Everything in progress: live connections and HTTP exchanges not yet over. */
+  active: number;
   /** HTTP exchanges seen so far, when an HTTP route is recorded. */
   exchanges?: number;
   frames: number;
@@ -145,8 +147,9 @@ function llmUrlEnv(http: string, routes: HttpRoute[]): Record<string, string> {
 }
 
 /** What the progress line counts: live connections, and HTTP exchanges so far (an exchange is over too soon to be seen live). */
-function connectionCounts(channels: RecordChannel[]): Pick<RecordStats, 'connections' | 'exchanges'> {
+function connectionCounts(channels: RecordChannel[]): Pick<RecordStats, 'connections' | 'active' | 'exchanges'> {
   const http = channels.filter((c) => c.mode === 'http');
   const connections = channels.reduce((n, c) => n + (c.mode === 'http' ? 0 : c.active), 0);
-  return http.length ? { connections, exchanges: http.reduce((n, c) => n + c.seen, 0) } : { connections };
+  const active = channels.reduce((n, c) => n + c.active, 0);
+  return http.length ? { connections, active, exchanges: http.reduce((n, c) => n + c.seen, 0) } : { connections, active };
 }

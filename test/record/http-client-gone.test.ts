@@ -51,7 +51,7 @@ describe('arcp record: a client that leaves mid-exchange is named as the cause, 
       onTestFinished(() => rec.stop().then(() => undefined));
       const before = seen;
       await sendAndLeave(rec.addresses.http!, head, body, 100);
-      await until(() => rec.stats().connections === 0 && (!upstreamGotIt || seen > before), 5000, 'the exchange to end');
+      await until(() => rec.stats().active === 0 && (!upstreamGotIt || seen > before), 5000, 'the exchange to end');
       await rec.stop();
       expect(warnings.join('\n')).not.toMatch(/unreachable|failed mid-response/);
       expect(warnings).toEqual([expect.stringMatching(/^POST \/v1\/chat: the client closed its connection before the exchange was complete \(the upstream was not at fault\)/)]);

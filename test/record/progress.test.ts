@@ -26,7 +26,7 @@ describe('what the record progress line counts', () => {
     expect(rec.stats()).toMatchObject({ connections: 0, exchanges: 0 });
     for (let i = 0; i < 3; i++) await (await request(`${rec.addresses.http}/v1/x${i}`, { method: 'POST', body: `{"i":${i}}` })).body.text();
     const s = rec.stats();
-    expect(s).toMatchObject({ connections: 0, exchanges: 3 });
+    expect(s).toMatchObject({ connections: 0, active: 0, exchanges: 3 });
     expect(progressLine(s, 0, plain)).toMatch(/^recording 0 connections · 3 HTTP exchanges · \d+ frames/);
     expect(progressLine({ ...s, exchanges: undefined }, 0, plain)).not.toMatch(/HTTP/);
   });

@@ -153,7 +153,7 @@ describe('which side went away', () => {
         const client = peer('client', rec.addresses.ws!);
         await line(client);
         client.kill('SIGKILL');
-        await until(() => rec.stats().connections === 0, 10_000, 'the recorder to see both sides closed');
+        await until(() => rec.stats().active === 0, 10_000, 'the recorder to see both sides closed');
         await rec.stop();
         const close = readFrames(path).find((f) => f.kind === 'ws.close')!;
         expect({ run, dir: close.dir, code: JSON.parse(String(close.data)).code }).toEqual({ run, dir: 'c2s', code: 1006 });
@@ -173,7 +173,7 @@ describe('which side went away', () => {
     client.on('message', () => n++);
     await until(() => n > 2000, 10_000, 'the flood to flow');
     upstream.kill('SIGKILL');
-    await until(() => rec.stats().connections === 0, 10_000, 'the recorder to see both sides closed');
+    await until(() => rec.stats().active === 0, 10_000, 'the recorder to see both sides closed');
     await rec.stop();
     const close = readFrames(path).find((f) => f.kind === 'ws.close')!;
     expect({ dir: close.dir, code: JSON.parse(String(close.data)).code }).toEqual({ dir: 's2c', code: 1006 });

@@ -45,7 +45,7 @@ describe('HTTP: replay ends a response the way the recorded client saw it end (i
     up.next.push('hang');
     const live = await curl(`${rec.addresses.http}/v1/chat/completions`, ['--max-time', '0.5']);
     expect(live.exitCode).toBe(28); // curl: operation timed out
-    await until(() => rec.stats().connections === 0, 5000, 'the exchange to end');
+    await until(() => rec.stats().active === 0, 5000, 'the exchange to end');
     await rec.stop();
     expect(statuses(path)).toEqual([]);
     expect(ends(path)).toEqual([expect.objectContaining({ kind: 'transport.error', client: 'gone', error: 'client went away' })]);
