@@ -138,7 +138,7 @@ function learnAll(data: Buffer, vol: Volatility, ids: IdMap): void {
 }
 
 function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
-  eachLeaf(v, () => true, (path, x) => {
+  eachLeaf(v, (key) => vol.mayBeId(key), (path, x) => {
     if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
   });
 }

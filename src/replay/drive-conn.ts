@@ -9,8 +9,8 @@ export class DriveConn {
   t?: Transport;
   /** Recorded runtime frames not yet seen live, by stream: `session`, `job:<recorded id>`, `pong:<nonce>`. */
   readonly streams = new Map<string, TapeFrame[]>();
-  /** Live frames that arrived before the recording's cursor reached them. */
-  early: Buffer[] = [];
+  /** Live frames that arrived before the recording's cursor reached them, with their parse. */
+  early: { data: Buffer; m: Record<string, unknown> | undefined }[] = [];
   lastEventSeq?: number;
   /** How the runtime closed this connection, once it did. */
   closed?: { code?: number };

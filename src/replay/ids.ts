@@ -4,42 +4,48 @@
  * byte-exact everywhere else.
  */
 export class IdMap {
+  /** Pairs whose live value differs from the recorded one, both ways: the only ones substitution looks for. */
   private readonly forward = new Map<string, string>();
   private readonly reverse = new Map<string, string>();
-  /** Recorded values that differ from their live value: the only ones substitution looks for. */
-  private readonly changed = new Map<string, string>();
+  /**
+   * Values that are the same recorded and live (most of them, when a runtime replays as
+   * recorded): one set instead of an entry in each map, for tapes with millions of message ids.
+   */
+  private readonly same = new Set<string>();
   readonly substitutions = new Map<string, { from: string; to: string; count: number }>();
 
   /** Returns an explanation when the pair contradicts an earlier one. */
   learn(recorded: string, live: string): string | undefined {
-    const known = this.forward.get(recorded);
+    const known = this.live(recorded);
     if (known !== undefined) return known === live ? undefined : `recorded "${recorded}" was live "${known}" earlier`;
-    const back = this.reverse.get(live);
+    const back = this.recorded(live);
     if (back !== undefined) return `live "${live}" already stands for recorded "${back}"`;
-    this.forward.set(recorded, live);
-    this.reverse.set(live, recorded);
-    if (recorded !== live) this.changed.set(recorded, live);
+    if (recorded === live) this.same.add(recorded);
+    else {
+      this.forward.set(recorded, live);
+      this.reverse.set(live, recorded);
+    }
     return undefined;
   }
 
   /** A string with every learnt recorded id inside it replaced by its live value (ids embedded in URIs, paths). */
   within(text: string): string {
     let out = text;
-    for (const [rec, live] of this.changed) if (rec.length >= 8 && out.includes(rec)) out = out.split(rec).join(live);
+    for (const [rec, live] of this.forward) if (rec.length >= 8 && out.includes(rec)) out = out.split(rec).join(live);
     return out;
   }
 
   live(recorded: string): string | undefined {
-    return this.forward.get(recorded);
+    return this.forward.get(recorded) ?? (this.same.has(recorded) ? recorded : undefined);
   }
 
   recorded(live: string): string | undefined {
-    return this.reverse.get(live);
+    return this.reverse.get(live) ?? (this.same.has(live) ? live : undefined);
   }
 
   /** Replaces every JSON string equal to a learnt recorded id with its live value. */
   apply(data: Buffer): Buffer {
-    if (this.changed.size === 0) return data;
+    if (this.forward.size === 0) return data;
     let text = data.toString('utf8');
     let touched = false;
     const replace = (rec: string, live: string) => {
@@ -52,9 +58,9 @@ export class IdMap {
       s.count += parts.length - 1;
       this.substitutions.set(rec, s);
     };
-    if (this.changed.size <= 32) for (const [rec, live] of this.changed) replace(rec, live);
+    if (this.forward.size <= 32) for (const [rec, live] of this.forward) replace(rec, live);
     else for (const m of text.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
-      const live = this.changed.get(m[1]);
+      const live = this.forward.get(m[1]);
       if (live !== undefined) replace(m[1], live);
     }
     return touched ? Buffer.from(text, 'utf8') : data;

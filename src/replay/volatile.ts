@@ -34,6 +34,14 @@ export class Volatility {
     this.deepestPointer = Math.max(1, ...this.user.map((u) => u.tokens.length));
   }
 
+  /**
+   * Whether `treat` can call a value under this key an identifier (user rules only ignore): lets
+   * an exact match learn its identifiers without building a path for every other leaf.
+   */
+  mayBeId(key: string): boolean {
+    return this.rules.preset && (key === 'id' || key === 'value' || key.endsWith('_id') || ID_KEYS.has(key));
+  }
+
   /** How a differing value at `path` is treated, or undefined when it must be equal. */
   treat(path: string[], recorded: unknown): Treatment | undefined {
     for (const u of this.user) if (matches(u.tokens, path)) return { kind: 'ignore', rule: `user: ${u.text}` };

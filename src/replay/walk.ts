@@ -22,13 +22,22 @@ export function eachLeaf(v: unknown, wants: (key: string) => boolean, visit: (pa
   while (stack.length) {
     const { x, at } = stack.pop()!;
     if (Array.isArray(x)) {
-      for (let i = x.length - 1; i >= 0; i--) stack.push({ x: x[i], at: child(at, String(i)) });
-    } else if (x !== null && typeof x === 'object') {
-      const entries = Object.entries(x);
-      for (let i = entries.length - 1; i >= 0; i--) stack.push({ x: entries[i][1], at: child(at, entries[i][0]) });
-    } else if (at && wants(at.key)) visit(pathOf(at), x);
+      for (let i = x.length - 1; i >= 0; i--) {
+        const key = String(i);
+        if (isObject(x[i]) || wants(key)) stack.push({ x: x[i], at: child(at, key) });
+      }
+    } else if (isObject(x)) {
+      // A leaf whose key is not wanted is never pushed: most leaves of a frame cost one call.
+      const keys = Object.keys(x);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const v = (x as Record<string, unknown>)[keys[i]];
+        if (isObject(v) || wants(keys[i])) stack.push({ x: v, at: child(at, keys[i]) });
+      }
+    } else if (at) visit(pathOf(at), x);
   }
 }
+
+const isObject = (v: unknown): v is object => v !== null && typeof v === 'object';
 
 /**
  * JSON text with object keys sorted and the fields `skip` names left out: two bodies that differ
