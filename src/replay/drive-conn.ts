@@ -2,6 +2,7 @@ import type { Transport } from '../engine/transport/transport.js';
 import type { ChannelRow } from '../tape/format.js';
 import type { TapeFrame } from '../tape/reader.js';
 import { parsed, pongFor, typeOf } from './frames.js';
+import { EarlyFrames } from './early.js';
 import type { IdMap } from './ids.js';
 
 /** One live connection of a client-side replay, and the recorded runtime frames it still owes. */
@@ -10,7 +11,7 @@ export class DriveConn {
   /** Recorded runtime frames not yet seen live, by stream: `session`, `job:<recorded id>`, `pong:<nonce>`. */
   readonly streams = new Map<string, TapeFrame[]>();
   /** Live frames that arrived before the recording's cursor reached them, with their parse. */
-  early: { data: Buffer; m: Record<string, unknown> | undefined }[] = [];
+  readonly early = new EarlyFrames();
   lastEventSeq?: number;
   /** How the runtime closed this connection, once it did. */
   closed?: { code?: number };
@@ -35,12 +36,18 @@ export class DriveConn {
     });
   }
 
-  /** Queues a recorded runtime frame to be matched with what arrives live. */
-  expect(f: TapeFrame, m: Record<string, unknown> | undefined = parsed(f.data)): void {
-    const key = streamOfRecorded(m);
-    const q = this.streams.get(key) ?? [];
-    q.push(f);
-    this.streams.set(key, q);
+  /** Queues a recorded runtime frame to be matched with what arrives live; returns its stream. */
+  expect(f: TapeFrame, m: Record<string, unknown> | undefined = parsed(f.data)): string {
+    const key = streamOf(m);
+    const q = this.streams.get(key);
+    if (q) q.push(f);
+    else this.streams.set(key, [f]);
+    return key;
+  }
+
+  /** Keeps a live frame nothing recorded answers yet, under the stream it names. */
+  keepEarly(data: Buffer, m: Record<string, unknown> | undefined): void {
+    this.early.push(streamOf(m), data, m);
   }
 
   /** The recorded frame a live one answers: the head of its stream, or undefined when nothing is expected there yet. */
@@ -71,8 +78,8 @@ export class DriveConn {
   }
 }
 
-/** A recorded frame's stream: a pong by the nonce it answers, a job's frames, or the session's. */
-function streamOfRecorded(m: Record<string, unknown> | undefined): string {
+/** The stream a frame names (recorded ids for a recorded frame, live ones for a live frame): a pong by the nonce it answers, a job's frames, or the session's. */
+function streamOf(m: Record<string, unknown> | undefined): string {
   const pong = pongKey(m);
   if (pong) return pong;
   const job = jobIdOf(m);

@@ -173,7 +173,7 @@ class DriveRun {
 
   private lookahead(): number {
     if (this.pending.size < LOOKAHEAD) return LOOKAHEAD;
-    for (const c of this.conns.values()) if (c.early.length) return LOOKAHEAD_REORDERED;
+    for (const c of this.conns.values()) if (c.early.size) return LOOKAHEAD_REORDERED;
     return LOOKAHEAD;
   }
 
@@ -286,13 +286,9 @@ class DriveRun {
   }
 
   private expect(c: DriveConn, f: TapeFrame, m: Record<string, unknown> | undefined): void {
-    c.expect(f, m);
+    const key = c.expect(f, m);
     this.addPending(c, f, m);
-    if (c.early.length) {
-      const early = c.early;
-      c.early = [];
-      for (const e of early) if (!this.tryMatch(c, e.data, e.m)) c.early.push(e);
-    }
+    c.early.offer(key, this.ids, (e) => this.tryMatch(c, e.data, e.m) !== undefined);
   }
 
   private addPending(c: DriveConn, f: TapeFrame, m?: Record<string, unknown>): void {
@@ -313,7 +309,7 @@ class DriveRun {
     if (!rec) {
       // After the recorded client closed, what the runtime still sends is timing, not behaviour.
       if (c.closedBySelf) this.lateFrames++;
-      else c.early.push({ data, m });
+      else c.keepEarly(data, m);
     }
     if (gap) {
       const at = rec ?? this.pending.get(this.oldestPending())?.frame;
@@ -402,7 +398,7 @@ class DriveRun {
         continue;
       }
       if (Date.now() > end) {
-        this.diverge({ reason: 'missing', channel: conn.channel.id, seq: first, dir: 's2c', message: `the runtime did not send ${describeFrame(frame)} within ${this.timeoutMs / 1000} s`, expected: clip(frame.data), actual: conn.early[0] && clip(conn.early[0].data), fields: [] }, frame);
+        this.diverge({ reason: 'missing', channel: conn.channel.id, seq: first, dir: 's2c', message: `the runtime did not send ${describeFrame(frame)} within ${this.timeoutMs / 1000} s`, expected: clip(frame.data), actual: conn.early.size ? clip(conn.early.first()!.data) : undefined, fields: [] }, frame);
         continue;
       }
       await new Promise<void>((r) => {
@@ -425,12 +421,13 @@ class DriveRun {
   /** Live frames no recorded frame accounts for. */
   private judgeExtras(): void {
     for (const c of this.conns.values()) {
-      if (!c.early.length) continue;
+      const first = c.early.first();
+      if (!first) continue;
       if (c.vanished) {
-        this.outcome.note(`connection ${c.channel.id}: ${c.early.length} frame(s) the runtime sent while the recorded client vanished were not judged (timing)`);
+        this.outcome.note(`connection ${c.channel.id}: ${c.early.size} frame(s) the runtime sent while the recorded client vanished were not judged (timing)`);
         continue;
       }
-      this.diverge({ reason: 'extra', channel: c.channel.id, seq: 0, dir: 's2c', message: `the runtime sent a frame the recording does not have: ${typeOf(c.early[0].data) ?? 'not ARCP'}`, actual: clip(c.early[0].data), fields: [] }, undefined, false);
+      this.diverge({ reason: 'extra', channel: c.channel.id, seq: 0, dir: 's2c', message: `the runtime sent a frame the recording does not have: ${typeOf(first.data) ?? 'not ARCP'}`, actual: clip(first.data), fields: [] }, undefined, false);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Fingerprint } from '../tape/fingerprint.js';
 import { describeFrame } from '../tape/inspect.js';
 import type { ChannelRow } from '../tape/format.js';
+import { prefetchAvailable, prefetchFrames } from '../tape/prefetch.js';
 import { TapeReader, type TapeFrame } from '../tape/reader.js';
 import type { ContextFrame } from './report.js';
 import { isClose } from './frames.js';
@@ -11,6 +12,9 @@ export interface ReplayProgress {
   frames: number;
   total: number;
 }
+
+/** Tapes of at least this many frames are read ahead on a thread (below it, starting one costs more than it saves). */
+const PREFETCH_FROM = 20_000;
 
 /**
  * Recorded channels as a script to play: their frames in seq order, read lazily from the tape
@@ -38,7 +42,9 @@ export class ChannelScript {
     const list = Array.isArray(channels) ? channels : [channels];
     this.channel = list[0];
     this.reader = TapeReader.open(path);
-    this.it = this.reader.frames(list.length === 1 ? { channel: list[0].id } : { channels: list.map((c) => c.id) });
+    const q = list.length === 1 ? { channel: list[0].id } : { channels: list.map((c) => c.id) };
+    // A long tape is read on another thread, so playing it does not wait on SQLite and sha256.
+    this.it = this.reader.lastSeq() >= PREFETCH_FROM && prefetchAvailable() ? prefetchFrames(path, q) : this.reader.frames(q);
   }
 
   /** The frame `i` ahead of the cursor (0 = next), or undefined past the end. */

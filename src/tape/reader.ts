@@ -82,6 +82,11 @@ export class TapeReader {
     });
   }
 
+  /** The last frame's seq (0 for none): a tape's length, found without counting. */
+  lastSeq(): number {
+    return this.query(() => (this.db.prepare('SELECT max(seq) AS n FROM frames').get() as { n: number | null }).n ?? 0);
+  }
+
   frameCount(): number {
     return this.query(() => (this.db.prepare('SELECT count(*) AS n FROM frames').get() as { n: number }).n);
   }

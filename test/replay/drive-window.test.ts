@@ -7,7 +7,9 @@ import { TapeWriter } from '../../src/tape/writer.js';
 import { tapeDir } from '../helpers/tape.js';
 
 const tape = tapeDir();
-const N = 6000; // events per job: further apart than the driver reads ahead (1024 frames, 10k while frames wait)
+// Events per job: further apart than the driver reads ahead (1024 frames, 10k while frames wait),
+// and a tape long enough (24k frames) to be read on the reader thread.
+const N = 12_000;
 const hello = '{"arcp":"1.1","id":"msg_hello","type":"session.hello","payload":{"client":{"name":"t","version":"1"},"auth":{"scheme":"bearer","token":"tok"},"capabilities":{"encodings":["json"]}}}';
 const welcome = '{"arcp":"1.1","id":"msg_w","type":"session.welcome","session_id":"sess_1","payload":{"runtime":{"name":"t","version":"1"},"resume_token":"rt_1","resume_window_sec":60,"capabilities":{"encodings":["json"]}}}';
 const submit = (j: string) => `{"arcp":"1.1","id":"msg_sub_${j}","type":"job.submit","session_id":"sess_1","payload":{"agent":"flood"}}`;
