@@ -29,6 +29,15 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * so nothing of one run waits for the next run's stop. One run at a time.
  */
 export function start(args: string[]): Running {
+  const run = launch(args);
+  onTestFinished(async () => void (await run.stop()));
+  return run;
+}
+
+/** Runs `arcp ARGS` in this process to completion (in a hook too). */
+export const inProcess = (args: string[]): Promise<Run> => launch(args).done;
+
+function launch(args: string[]): Running {
   const out: string[] = [];
   const err: string[] = [];
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true));
@@ -56,9 +65,5 @@ export function start(args: string[]): Running {
     for (const l of added('SIGTERM')) l('SIGTERM');
     return done;
   };
-  onTestFinished(async () => void (await stop()));
   return { stdout: () => out.join(''), stderr: () => err.join(''), done, stop };
 }
-
-/** Runs `arcp ARGS` in this process to completion. */
-export const inProcess = (args: string[]): Promise<Run> => start(args).done;
