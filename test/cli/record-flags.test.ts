@@ -108,7 +108,10 @@ describe('arcp record: the tape it writes', () => {
   it('--quiet: no progress line on a terminal; without it, one', async () => {
     const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-    onTestFinished(() => (tty ? Object.defineProperty(process.stderr, 'isTTY', tty) : delete (process.stderr as { isTTY?: boolean }).isTTY));
+    onTestFinished(() => {
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    });
     const loud = await recording(['--upstream', rt.url, '--tape', tape('loud.tape')]);
     await until(() => /\r\u001b\[2K.*frames/.test(loud.run.stderr()), 5000, 'a progress line');
     await loud.run.stop();
