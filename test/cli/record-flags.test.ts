@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -40,51 +40,55 @@ async function session(url: string) {
 
 const fileText = (path: string) => readFileSync(path).toString('latin1');
 
+/** Makes stderr a terminal for this test: the progress line shows only there. */
+function onATerminal() {
+  const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+  onTestFinished(() => {
+    if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+    else delete (process.stderr as { isTTY?: boolean }).isTTY;
+  });
+}
+/** The progress line: the ticker redraws it in place. */
+const PROGRESS = /\r\u001b\[2K.*frames/;
+
 describe('arcp record: the tape it writes', () => {
-  it('refuses an existing tape, leaving it as it was; --force replaces it', async () => {
+  it('refuses an existing file, leaving it as it was; --force replaces it, secrets redacted by default and --redact-header\'s header too', async () => {
     const t = tape('exists.tape');
-    const first = await recording(['--upstream', rt.url, '--tape', t, '-q']);
-    await session(first.ws);
-    expect((await first.run.stop()).code).toBe(0);
-    const before = verifyTape(t).fingerprint;
-    const refused = start(['record', '--upstream', rt.url, '--tape', t]);
-    const r = await refused.done;
+    writeFileSync(t, 'keep me');
+    const r = await start(['record', '--upstream', rt.url, '--tape', t]).done;
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/exists\.tape already exists \(pass another --tape path, or --force to replace it\)$/);
-    expect(verifyTape(t).fingerprint).toBe(before);
-    const forced = await recording(['--upstream', rt.url, '--tape', t, '--force', '-q']);
+    expect(readFileSync(t, 'utf8')).toBe('keep me');
+
+    const forced = await recording(['--upstream', rt.url, '--http', `/=${up.url}`, '--tape', t, '--force', '-q', '--redact-header', 'X-Org-Secret']);
+    await session(forced.ws);
+    await (await request(`${forced.http}/v1/models`, { headers: { 'x-org-secret': 'org-hunter2-value' } })).body.text();
     expect((await forced.run.stop()).code).toBe(0);
-    expect(verifyTape(t)).toMatchObject({ ok: true, frames: 0 });
-  });
-
-  it('secrets are redacted by default; --no-redact keeps them', async () => {
-    const [kept, redacted] = [tape('clear.tape'), tape('redacted.tape')];
-    for (const [t, flags] of [[kept, ['--no-redact']], [redacted, []]] as const) {
-      const r = await recording(['--upstream', rt.url, '--tape', t, '-q', ...flags]);
-      await session(r.ws);
-      await r.run.stop();
-    }
-    expect(fileText(kept)).toContain('"token":"tok"');
-    expect(fileText(redacted)).not.toContain('"token":"tok"');
-    expect(fileText(redacted)).toMatch(/"token":"\[arcp-redacted:1\]"/);
-  });
-
-  it('--redact-header: the header is redacted in the tape, forwarded as sent', async () => {
-    const t = tape('header.tape');
-    const r = await recording(['--http', `/=${up.url}`, '--tape', t, '-q', '--redact-header', 'X-Org-Secret']);
-    await (await request(`${r.http}/v1/models`, { headers: { 'x-org-secret': 'org-hunter2-value' } })).body.text();
-    await r.run.stop();
-    expect(up.requests.at(-1)!.headers['x-org-secret']).toBe('org-hunter2-value');
+    expect(verifyTape(t)).toMatchObject({ ok: true, unsealed: false });
+    expect(fileText(t)).not.toContain('"token":"tok"');
+    expect(fileText(t)).toMatch(/"token":"\[arcp-redacted:1\]"/);
+    expect(up.requests.at(-1)!.headers['x-org-secret']).toBe('org-hunter2-value'); // forwarded as sent
     expect(fileText(t)).not.toContain('org-hunter2-value');
-    const head = readFrames(t).find((f) => f.kind === 'http.request')!;
-    expect(String(head.data)).toMatch(/"x-org-secret","\[arcp-redacted:\d+\]"/);
+    expect(String(readFrames(t).find((f) => f.kind === 'http.request')!.data)).toMatch(/"x-org-secret","\[arcp-redacted:\d+\]"/);
   });
 
-  it('--flush-ms: the writer takes frames no more often than asked', async () => {
+  it('--no-redact keeps secrets; on a terminal, a progress line', async () => {
+    onATerminal();
+    const t = tape('clear.tape');
+    const r = await recording(['--upstream', rt.url, '--tape', t, '--no-redact']);
+    await session(r.ws);
+    await until(() => PROGRESS.test(r.run.stderr()), 5000, 'a progress line');
+    await r.run.stop();
+    expect(fileText(t)).toContain('"token":"tok"');
+  });
+
+  it('--flush-ms: the writer takes frames no more often than asked; --quiet: no progress line on a terminal', async () => {
+    onATerminal();
     const t = tape('flush.tape');
-    const r = await recording(['--upstream', rt.url, '--tape', t, '-q', '--flush-ms', '100']);
+    const r = await recording(['--upstream', rt.url, '--tape', t, '--quiet', '--flush-ms', '100']);
     const c = await ArcpClient.connect(r.ws, { token: 'tok' });
-    const job = c.submit({ agent: 'progress', input: { total: 80, tickMs: 10 } });
+    const job = c.submit({ agent: 'progress', input: { total: 100, tickMs: 10 } });
     // Watch the live tape grow: each step is one batch the writer took.
     const counts: number[] = [];
     let ended = false;
@@ -99,26 +103,12 @@ describe('arcp record: the tape it writes', () => {
     }, 10_000, 'the job');
     const ms = performance.now() - t0;
     await c.close();
-    await r.run.stop();
-    expect(ms).toBeGreaterThan(500);
+    const run = await r.run.stop();
+    expect(ms).toBeGreaterThan(1000); // longer than the progress ticker's second
     // At most one batch per 100 ms (and the one before the first poll); 50 ms batches would be twice as many.
     expect(counts.length - 1, `${counts.length - 1} batches in ${Math.round(ms)} ms`).toBeLessThanOrEqual(Math.ceil(ms / 100) + 1);
-  });
-
-  it('--quiet: no progress line on a terminal; without it, one', async () => {
-    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
-    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-    onTestFinished(() => {
-      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
-      else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    });
-    const loud = await recording(['--upstream', rt.url, '--tape', tape('loud.tape')]);
-    await until(() => /\r\u001b\[2K.*frames/.test(loud.run.stderr()), 5000, 'a progress line');
-    await loud.run.stop();
-    const quiet = await recording(['--upstream', rt.url, '--tape', tape('quiet.tape'), '--quiet']);
-    const r = await quiet.run.stop();
-    // The ticker clears its line when it stops: no clear, no ticker.
-    expect(r.stderr).not.toContain('\r\u001b[2K');
+    expect(run.stderr).not.toMatch(PROGRESS);
+    expect(run.stderr).not.toContain('\r\u001b[2K');
   });
 });
 
