@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -8,6 +8,7 @@ import type { ReplayReport } from '../../src/replay/report.js';
 import { exportJsonl } from '../../src/tape/interchange/export-jsonl.js';
 import { importJsonl } from '../../src/tape/interchange/import-jsonl.js';
 import { inProcess, start } from '../helpers/in-process.js';
+import { startLlmUpstream, type LlmUpstream } from '../helpers/llm-upstream.js';
 import { playRecordedClient } from '../helpers/recorded-client.js';
 import { startRuntime, until } from '../helpers/runtime.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
@@ -20,6 +21,12 @@ let b = '';
 let gap = '';
 /** A session whose client dropped after its result. */
 let cut = '';
+/** The recorded LLM (the tape's upstream) and another one. */
+let llm: LlmUpstream;
+let other: LlmUpstream;
+/** One chat completion through /openai, asked by user "u1". */
+let chat = '';
+const ASK = (user: string, content = 'A') => JSON.stringify({ model: 'm', user, messages: [{ role: 'user', content }] });
 const GAP_MS = 20_000;
 
 /** One echo job; over when the job is done and closed, or when the other side closes first (a replay that diverged). */
@@ -59,8 +66,18 @@ beforeAll(async () => {
   ws.terminate();
   await until(() => readFrames(cut).some((f) => f.kind === 'ws.close'), 5000, 'the drop to be recorded');
   await rec.stop();
+
+  [llm, other] = await Promise.all([startLlmUpstream(), startLlmUpstream()]);
+  chat = tape('chat.tape');
+  const recHttp = await record({ tape: chat, http: { routes: [{ prefix: '/openai', upstream: `${llm.url}/v1` }] } });
+  await (await fetch(`${recHttp.addresses.http}/openai/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ASK('u1') })).text();
+  await recHttp.stop();
 });
-afterAll(() => rt.close());
+afterAll(async () => {
+  await rt.close();
+  await llm.close();
+  await other.close();
+});
 
 const reportOf = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as ReplayReport;
 
@@ -164,6 +181,42 @@ describe('arcp replay: each flag does what --help says', () => {
       expect(r.code).toBe(1);
       expect(r.report.divergences[0]).toMatchObject({ reason: 'missing', message: expect.stringMatching(/the client sent nothing for 1 s; the recording has .*job\.submit/) });
     });
+  });
+});
+
+describe('arcp replay --http-port: the HTTP flags', () => {
+  const exchanges = (path: string) => readFrames(path).filter((f) => f.kind === 'http.request').length;
+  /** The program under test: asks each body in turn; exits 1 unless all were answered 200 (arcp exits with its code). */
+  const asking = (...bodies: string[]) => [
+    '--', process.execPath, '--input-type=module', '-e',
+    `let bad = 0; for (const body of ${JSON.stringify(bodies)}) { const r = await fetch(process.env.ARCP_HTTP_URL + '/openai/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body }); await r.text(); bad += r.status !== 200; } process.exit(bad ? 1 : 0);`,
+  ];
+
+  it('--http-reuse answers a recorded exchange again; --http-match PREFIX:volatile=/user lets that field differ', async () => {
+    const r = await inProcess(['replay', chat, '--http-port', '0', '--json', '--http-reuse', '--http-match', '/openai:volatile=/user', ...asking(ASK('u2'), ASK('u3'))]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(reportOf(r.stdout).notes).toContain('HTTP channel 1 served again (--http-reuse)');
+    // Each alone is not enough: the second ask finds its exchange used, or the user differs.
+    const noReuse = await inProcess(['replay', chat, '--http-port', '0', '--json', '--http-match', '/openai:volatile=/user', ...asking(ASK('u2'), ASK('u3'))]);
+    expect(noReuse.code).toBe(1);
+    const noMatch = await inProcess(['replay', chat, '--http-port', '0', '--json', '--http-reuse', ...asking(ASK('u2'))]);
+    expect(reportOf(noMatch.stdout).divergences[0]).toMatchObject({ reason: 'unmatched-request' });
+  });
+
+  it('--http-mode passthrough forwards what the tape lacks to --http-upstream and records nothing; record-if-missing appends it', async () => {
+    const before = { llm: llm.requests.length, other: other.requests.length, exchanges: exchanges(chat) };
+    const pass = await inProcess(['replay', chat, '--http-port', '0', '--json', '--http-mode', 'passthrough', '--http-upstream', `/openai=${other.url}/v1`, ...asking(ASK('u1'), ASK('u1', 'not recorded'))]);
+    expect(pass.code, pass.stdout).toBe(0);
+    expect(other.requests.length).toBe(before.other + 1);
+    expect(other.requests.at(-1)!.body).toContain('not recorded');
+    expect(llm.requests.length).toBe(before.llm);
+    expect(exchanges(chat)).toBe(before.exchanges);
+    const copy = tape('chat-copy.tape');
+    writeFileSync(copy, readFileSync(chat));
+    const more = await inProcess(['replay', copy, '--http-port', '0', '--json', '--http-mode', 'record-if-missing', ...asking(ASK('u1'), ASK('u1', 'new episode'))]);
+    expect(more.code, more.stdout).toBe(0);
+    expect(llm.requests.length).toBe(before.llm + 1);
+    expect(exchanges(copy)).toBe(before.exchanges + 1);
   });
 });
 
