@@ -10,8 +10,8 @@ async function serving(args: string[]) {
 }
 
 describe('arcp serve: each flag does what --help says', () => {
-  it('without --token it generates one, prints it, and takes only it', async () => {
-    const { run, url } = await serving([]);
+  it('without --token it generates one for principal "dev", prints it, and takes only it; --verbose logs sessions', async () => {
+    const { run, url } = await serving(['--verbose']);
     const token = /ARCP_TOKEN=([0-9a-f]{24})\n/.exec(run.stdout())?.[1];
     expect(token, run.stdout()).toBeTruthy();
     const c = await connect(url, token);
@@ -20,10 +20,12 @@ describe('arcp serve: each flag does what --help says', () => {
     expect((await failure(connect(url, 'not-the-token'))).code).toBe('UNAUTHENTICATED');
     const r = await run.stop();
     expect(r.code, r.stderr).toBe(0);
-    // Another run, another token.
+    expect(r.stderr).toMatch(/^arcp serve: session sess_\S+ opened for dev$/m);
+    // Another run, another token; without --verbose, nothing on stderr.
     const again = await serving([]);
     expect(/ARCP_TOKEN=(\S+)/.exec(again.run.stdout())?.[1]).not.toBe(token);
-    await again.run.stop();
+    await (await connect(again.url, /ARCP_TOKEN=(\S+)/.exec(again.run.stdout())![1])).close();
+    expect((await again.run.stop()).stderr).toBe('');
   });
 
   it('--observe, --heartbeat-interval, --resume-window, --back-pressure-lag, --max-frame-bytes, --credentials-endpoint', async () => {
