@@ -56,6 +56,12 @@ describe('tape export -o, tape import --force and --json', () => {
     expect(readFileSync(out, 'utf8')).toBe(toStdout.stdout);
   });
 
+  it('export --har --polly writes the log as Polly.js does (its creator), without --polly as arcp', async () => {
+    const creator = async (args: string[]) => JSON.parse((await inProcess(['tape', 'export', two, '--har', ...args])).stdout).log.creator.name;
+    expect(await creator(['--polly'])).toBe('Polly.JS');
+    expect(await creator([])).toBe('arcp');
+  });
+
   it('import refuses an existing tape, --force replaces it; --json is the summary of what was written', async () => {
     const t = tape('replaced.tape');
     expect((await inProcess(['tape', 'import', join(CAPTURES_DIR, 'cancel.jsonl'), '--tape', t])).code).toBe(0);
