@@ -35,6 +35,12 @@ describe('tape show: --channel, --from, --limit pick the timeline', () => {
     expect(await shown(['-c', '1', '--from', String(mid), '-n', '2'])).toEqual(all.filter((f) => f.channel === 1 && f.seq >= mid).slice(0, 2));
   });
 
+  it('--no-steps leaves the jobs and steps out of the header', async () => {
+    const head = async (args: string[]) => JSON.parse((await inProcess(['tape', 'show', two, '--json', '-n', '0', ...args])).stdout.split('\n')[0]);
+    expect((await head([])).jobs.length).toBeGreaterThan(0);
+    expect(await head(['--no-steps'])).not.toHaveProperty('jobs');
+  });
+
   it('a pick that matches nothing says so on stderr', async () => {
     const r = await inProcess(['tape', 'show', two, '--no-steps', '--channel', '9']);
     expect(r.code).toBe(0);
