@@ -237,7 +237,10 @@ export class ArcpClient extends EventEmitter {
     const closed = new Promise<void>((r) => (this.closedWaiter = r));
     if (this.form === 'draft') this.send('session.close', { reason });
     else this.send('session.bye', { reason });
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    // The wait is cleared once answered: a pending timer kept `arcp submit` alive 2 s after its job.
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (wait = setTimeout(r, 2000)))]);
+    clearTimeout(wait);
     if (!this.transport.closed) this.transport.close(1000, reason);
     if (this.machine.can('closed')) this.machine.to('closed');
   }

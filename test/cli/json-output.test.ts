@@ -1,34 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Config } from '@oclif/core';
-import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUTS, type OutputName } from '../../src/render/json/schemas.js';
 import { CAPTURES_DIR } from '../helpers/captures.js';
+import { inProcess } from '../helpers/in-process.js';
 import { tapeDir } from '../helpers/tape.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const tape = tapeDir();
-let config: Config;
 let cancel = '';
-
-/** Runs `arcp ARGS` in this process; returns the exit code and what it wrote to stdout and stderr. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (err.push(String(c)), true));
-  onTestFinished(() => (o.mockRestore(), e.mockRestore()));
-  let code = 0;
-  try {
-    const [id, ...argv] = args.join(' ').startsWith('tape ') || args[0] === 'conform' ? [`${args[0]}:${args[1]}`, ...args.slice(2)] : args;
-    await config.runCommand(id, argv);
-  } catch (x) {
-    code = (x as { oclif?: { exit?: number } }).oclif?.exit ?? 99;
-  }
-  o.mockRestore();
-  e.mockRestore();
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
 
 /** Every line of stdout parses under the schema it names, and names the one expected. */
 function expectSchemas(stdout: string, names: OutputName[]): unknown[] {
@@ -38,7 +18,6 @@ function expectSchemas(stdout: string, names: OutputName[]): unknown[] {
 }
 
 beforeAll(async () => {
-  config = await Config.load(ROOT);
   cancel = tape('cancel.tape');
   execFileSync(process.execPath, [join(ROOT, 'bin/run.js'), 'tape', 'import', join(CAPTURES_DIR, 'cancel.jsonl'), '--tape', cancel]);
 });
