@@ -3,7 +3,7 @@
 // Each group names the modules it mutates and the test files that are meant to catch them;
 // only those files run, so a group fits on a small machine.
 const groups = {
-  compare: { mutate: ['src/replay/compare.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
+  compare: { mutate: ['src/replay/compare.ts', 'src/replay/early.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/early.test.ts', 'test/replay/drive-window.test.ts'] },
   volatile: { mutate: ['src/replay/volatile.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
   ids: { mutate: ['src/replay/ids.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/serve-replay.test.ts'] },
   faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/faults.test.ts', 'test/replay/serve-replay.test.ts'] },
