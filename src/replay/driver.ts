@@ -304,7 +304,7 @@ class DriveRun {
       this.outcome.note("answered the runtime's session.ping live");
       return;
     }
-    const gap = this.seqGap(c, m);
+    const gap = c.closedBySelf ? undefined : this.seqGap(c, m);
     const rec = this.tryMatch(c, data, m);
     if (!rec) {
       // After the recorded client closed, what the runtime still sends is timing, not behaviour.
