@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +97,8 @@ describe('TapeReader: opening', () => {
   });
 
   it('a missing table or columns are named', () => {
+    expect(openError(damaged('notable.tape', 'DROP TABLE channels')).code).toBe('E_TAPE_CORRUPT');
+    expect(openError(damaged('onecol-code.tape', 'ALTER TABLE frames DROP COLUMN flags')).code).toBe('E_TAPE_CORRUPT');
     expect(openError(damaged('notable.tape', 'DROP TABLE channels')).message).toMatch(/notable\.tape has no channels table: it is not a whole tape$/);
     expect(openError(damaged('onecol.tape', 'ALTER TABLE frames DROP COLUMN flags')).message).toMatch(/onecol\.tape: the frames table has no flags column$/);
     expect(openError(damaged('twocols.tape', 'ALTER TABLE blobs RENAME COLUMN size TO sz', 'ALTER TABLE blobs RENAME COLUMN data TO d')).message).toMatch(/twocols\.tape: the blobs table has no size, data columns$/);
@@ -105,6 +110,7 @@ describe('TapeReader: opening', () => {
     expect(e.code).toBe('E_TAPE_CORRUPT');
     expect(e.message).toMatch(/meta-json\.tape: the tape's tool_version \(in its meta table\) is not JSON$/);
     expect(e.hint).toMatch(/arcp tape verify/);
+    expect(openError(damaged('meta-field-code.tape', "UPDATE meta SET value = '7' WHERE key = 'tool_version'")).code).toBe('E_TAPE_CORRUPT');
     expect(openError(damaged('meta-field.tape', "UPDATE meta SET value = '7' WHERE key = 'tool_version'")).message)
       .toMatch(/meta-field\.tape: the tape's metadata has field tool_version 7, which a tape of format 2 cannot hold$/);
     expect(openError(damaged('meta-missing.tape', "DELETE FROM meta WHERE key = 'started_at'")).message).toMatch(/has field started_at missing,/);
@@ -184,14 +190,19 @@ describe('TapeReader: reading', () => {
   it('a frame naming a missing blob, a chunk list that is not JSON, a row that does not fit: named by frame', () => {
     const orphan = damaged('orphan.tape', `DELETE FROM blobs WHERE hash = '${sha('{"n":2}')}'`);
     for (const read of [(t: TapeReader) => [...t.frames()], (t: TapeReader) => [...t.rows()]]) {
-      expect(readError(orphan, read).message).toMatch(/orphan\.tape: frame 3 names blob \d+, which the tape does not hold$/);
+      const e = readError(orphan, read);
+      expect(e.message).toMatch(/orphan\.tape: frame 3 names blob \d+, which the tape does not hold$/);
+      expect([e.code, e.hint]).toEqual(['E_TAPE_CORRUPT', expect.stringMatching(/arcp tape verify/)]);
     }
     expect(withReader(orphan, (t) => t.orphanFrames())).toEqual([3, 703]);
     const parts = damaged('parts.tape', "UPDATE frames SET parts = '[[1,' WHERE seq = 4");
     for (const read of [(t: TapeReader) => [...t.frames()], (t: TapeReader) => [...t.rows()]]) {
-      expect(readError(parts, read).message).toMatch(/parts\.tape: frame 4's chunk list is not JSON$/);
+      const e = readError(parts, read);
+      expect(e.message).toMatch(/parts\.tape: frame 4's chunk list is not JSON$/);
+      expect(e.code).toBe('E_TAPE_CORRUPT');
     }
     const shape = damaged('shape.tape', `UPDATE frames SET parts = '{"a":1}' WHERE seq = 4`, "UPDATE frames SET dir = 'up' WHERE seq = 8");
+    expect(readError(shape, (t) => [...t.frames()]).code).toBe('E_TAPE_CORRUPT');
     expect(readError(shape, (t) => [...t.frames()]).message).toMatch(/shape\.tape: frame 4 has chunk list \{"a":1\}, which a tape of format 2 cannot hold$/);
     expect(readError(shape, (t) => [...t.rows({ fromSeq: 5 })]).message).toMatch(/shape\.tape: frame 8 has direction "up",/);
     const good = damaged('good-parts.tape', "UPDATE frames SET parts = '[[3,1],[4,2]]' WHERE seq = 4");
@@ -218,5 +229,119 @@ describe('TapeReader: reading', () => {
     expect(e.code).toBe('E_TAPE_CORRUPT');
     expect(e.message).toMatch(/page\.tape is damaged: database disk image is malformed$/);
     expect(e.hint).toMatch(/restore a copy/);
+  });
+});
+
+describe('TapeReader: every field of a row that does not fit is named in the format\'s words', () => {
+  it.each([
+    ['seq', 'UPDATE frames SET seq = 0 WHERE seq = 1', 'frame 0 has seq 0,'],
+    ['channel', 'UPDATE frames SET channel = 0 WHERE seq = 1', 'frame 1 has channel 0,'],
+    ['mono_us', 'UPDATE frames SET mono_us = -1 WHERE seq = 1', 'frame 1 has time (mono_us) -1,'],
+    ['wall_ms', 'UPDATE frames SET wall_ms = 1.5 WHERE seq = 1', 'frame 1 has wall-clock time 1.5,'],
+    ['hash', "UPDATE blobs SET hash = 'abc' WHERE id = 1", 'frame 1 has blob hash "abc",'],
+    ['size', 'UPDATE frames SET size = -1 WHERE seq = 1', 'frame 1 has size -1,'],
+    ['flags', 'UPDATE frames SET flags = -1 WHERE seq = 1', 'frame 1 has flags -1,'],
+    ['kind', "UPDATE frames SET kind = 'x' WHERE seq = 1", 'frame 1 has kind "x",'],
+  ])('%s', (_field, sql, words) => {
+    const e = readError(damaged(`field-${_field}.tape`, sql), (t) => [...t.rows()]);
+    expect(e.message).toContain(`: ${words} which a tape of format ${FORMAT_VERSION} cannot hold`);
+  });
+
+  it.each([
+    ['id', 'UPDATE channels SET id = 0 WHERE id = 1', 'channel 0 has id 0,'],
+    ['label', "UPDATE channels SET label = X'00' WHERE id = 1", 'channel 1 has label {"type":"Buffer","data":[0]},'],
+    ['info', "UPDATE channels SET info = '5' WHERE id = 1", 'channel 1 has info 5,'],
+  ])('channel %s', (_field, sql, words) => {
+    expect(readError(damaged(`channel-${_field}.tape`, sql), (t) => t.channels()).message).toContain(`: ${words} which`);
+  });
+});
+
+describe('TapeReader: SQLite failures are one line naming the tape', () => {
+  it('a table that cannot be read', () => {
+    const p = damaged('view.tape', 'ALTER TABLE channels RENAME TO ch0', 'CREATE VIEW channels AS SELECT * FROM ch0', 'DROP TABLE ch0');
+    const e = openError(p);
+    expect(e.code).toBe('E_TAPE_CORRUPT');
+    expect(e.message).toMatch(/view\.tape cannot be read as a tape: no such table: main\.ch0$/);
+    expect(e.hint).toMatch(/check the file/);
+  });
+
+  it('a tape another program holds locked', () => {
+    const p = damaged('locked.tape');
+    const holder = new Database(p);
+    try {
+      holder.exec('BEGIN EXCLUSIVE');
+      holder.exec("UPDATE meta SET value = value WHERE key = 'tool_version'");
+      const e = openError(p);
+      expect(e.code).toBe('E_TAPE_CORRUPT');
+      expect(e.message).toMatch(/locked\.tape is locked by another program$/);
+      expect(e.hint).toMatch(/wait for it to finish/);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  }, 15_000);
+});
+
+/** A lock file naming this process, as a recorder writing the tape leaves it. */
+const fakeLive = (p: string) =>
+  writeFileSync(`${p}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command: ['arcp', 'record'] }) + '\n');
+const sides = (p: string) => [existsSync(`${p}-wal`), existsSync(`${p}-shm`)];
+const fileHash = (p: string) => sha(readFileSync(p));
+
+describe('TapeReader: a read leaves the files as it found them', () => {
+  it('a tape sealed in WAL mode: the -wal and -shm the read made are taken away, with or without a writer', () => {
+    for (const live of [false, true]) {
+      const p = damaged(`wal-${live}.tape`, 'PRAGMA journal_mode = WAL');
+      if (live) fakeLive(p);
+      expect(sides(p)).toEqual([false, false]);
+      const t = TapeReader.open(p);
+      expect(t.live?.pid).toBe(live ? process.pid : undefined);
+      expect([...t.rows()]).toHaveLength(N);
+      t.close();
+      expect(sides(p), `live: ${live}`).toEqual([false, false]);
+    }
+  });
+
+  it('an empty -wal and -shm: another reader\'s leftovers are taken away; a writer\'s are left', () => {
+    for (const live of [false, true]) {
+      const p = damaged(`empty-wal-${live}.tape`, 'PRAGMA journal_mode = WAL');
+      if (live) fakeLive(p);
+      writeFileSync(`${p}-wal`, '');
+      writeFileSync(`${p}-shm`, '');
+      withReader(p, (t) => t.frameCount());
+      expect(sides(p), `live: ${live}`).toEqual([live, live]);
+      // The same when the open fails.
+      const newer = damaged(`empty-wal-newer-${live}.tape`, `PRAGMA user_version = ${FORMAT_VERSION + 1}`, 'PRAGMA journal_mode = WAL');
+      if (live) fakeLive(newer);
+      writeFileSync(`${newer}-wal`, '');
+      writeFileSync(`${newer}-shm`, '');
+      expect(openError(newer).code).toBe('E_TAPE_NEWER');
+      expect(sides(newer), `failed open, live: ${live}`).toEqual([live, live]);
+    }
+  });
+
+  it('a -shm with no -wal is not a reader\'s pair: it is left', () => {
+    const p = damaged('lone-shm.tape');
+    writeFileSync(`${p}-shm`, '');
+    withReader(p, (t) => t.frameCount());
+    expect(sides(p)).toEqual([false, true]);
+  });
+
+  it('a killed recording: its -wal is read, and tape and -wal are left byte for byte (no checkpoint)', () => {
+    const p = damaged('killed.tape', 'PRAGMA journal_mode = WAL');
+    // Another process commits to the WAL and dies without checkpointing.
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const script = `const D = require(${JSON.stringify(sqlite)}); const d = new D(${JSON.stringify(p)}); d.pragma('wal_autocheckpoint = 0');
+      d.prepare("UPDATE channels SET label = 'relabelled' WHERE id = 2").run(); process.kill(process.pid, 'SIGKILL');`;
+    try {
+      execFileSync(process.execPath, ['-e', script], { stdio: 'pipe' });
+    } catch {
+      // killed, as intended
+    }
+    expect(sides(p)).toEqual([true, true]);
+    const before = [fileHash(p), fileHash(`${p}-wal`)];
+    expect(withReader(p, (t) => t.channels()[1].label)).toBe('relabelled');
+    expect(sides(p)).toEqual([true, true]);
+    expect([fileHash(p), fileHash(`${p}-wal`)]).toEqual(before);
   });
 });
