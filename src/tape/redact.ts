@@ -180,7 +180,8 @@ export class Redactor {
 
   /** An SSE chunk: each complete `data:` line that holds JSON gets the pointer rules. */
   sse(text: string): string {
-    if (!this.pointers.length || !this.needles.some((n) => text.includes(n))) return this.text(text);
+    // The same pre-check as mayMatchBytes: a key written with \u escapes has another spelling.
+    if (!this.pointers.length || (!text.includes('\\u') && !this.needles.some((n) => text.includes(n)))) return this.text(text);
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const m = /^data: ?(.*?)(\r?)$/.exec(lines[i]);

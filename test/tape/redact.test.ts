@@ -98,20 +98,21 @@ describe('the rules', () => {
 });
 
 describe('a stored command line', () => {
-  const on = new Redactor(defaultRules({ regexes: ['sk-[a-z]+'] }));
+  // Built in each test: a constructor that throws must fail a test, not the file's collection.
+  const on = () => new Redactor(defaultRules({ regexes: ['sk-[a-z]+'] }));
   it('every secret flag\'s value, as the next argument or after =, is replaced; other flags are kept', () => {
     const flags = ['--redact-regex', '--redact-pointer', '--redact-header', '--redact-query', '--regex', '--pointer', '--header', '--query', '--token', '--token2', '--observer-token', '--api-key', '--password', '--secret'];
     for (const f of flags) {
-      expect(scrubCommandLine(['arcp', f, 'v4lue', 'next'], on), f).toEqual(['arcp', f, '[arcp-redacted]', 'next']);
-      expect(scrubCommandLine(['arcp', `${f}=v4lue`], on), f).toEqual(['arcp', `${f}=[arcp-redacted]`]);
+      expect(scrubCommandLine(['arcp', f, 'v4lue', 'next'], on()), f).toEqual(['arcp', f, '[arcp-redacted]', 'next']);
+      expect(scrubCommandLine(['arcp', `${f}=v4lue`], on()), f).toEqual(['arcp', `${f}=[arcp-redacted]`]);
     }
-    expect(scrubCommandLine(['--token', '--port', '9', '--tokens=x', 'a=b'], on)).toEqual(['--token', '[arcp-redacted]', '9', '--tokens=x', 'a=b']);
-    expect(scrubCommandLine(['-token=x', 'x--token=y'], on)).toEqual(['-token=x', 'x--token=y']);
+    expect(scrubCommandLine(['--token', '--port', '9', '--tokens=x', 'a=b'], on())).toEqual(['--token', '[arcp-redacted]', '9', '--tokens=x', 'a=b']);
+    expect(scrubCommandLine(['-token=x', 'x--token=y'], on())).toEqual(['-token=x', 'x--token=y']);
   });
 
   it('arguments are redacted as URLs and by the regex rules, unless redaction is off and no rule is given', () => {
     const argv = ['arcp', 'record', '--upstream', 'wss://me:pa55@host/arcp?token=t0k&x=1', 'note sk-abc'];
-    expect(scrubCommandLine(argv, on)).toEqual(['arcp', 'record', '--upstream', 'wss://me:[arcp-redacted:2]@host/arcp?token=[arcp-redacted:1]&x=1', 'note [arcp-redacted:3]']);
+    expect(scrubCommandLine(argv, on())).toEqual(['arcp', 'record', '--upstream', 'wss://me:[arcp-redacted:2]@host/arcp?token=[arcp-redacted:1]&x=1', 'note [arcp-redacted:3]']);
     expect(scrubCommandLine(argv, new Redactor(defaultRules({}, false)))).toEqual(argv);
     const ruleOnly = new Redactor(defaultRules({ regexes: ['sk-[a-z]+'] }, false));
     expect(scrubCommandLine(argv, ruleOnly)).toEqual(['arcp', 'record', '--upstream', 'wss://me:pa55@host/arcp?token=t0k&x=1', 'note [arcp-redacted:1]']);
@@ -246,5 +247,38 @@ describe('frames', () => {
     expect(all.mayMatchBytes(Buffer.from('{"anything":1}'))).toBe(true);
     const none = new Redactor({ enabled: true, pointers: [], headers: ['authorization'], regexes: [] });
     expect(none.mayMatchBytes(Buffer.from('{"authorization":"x"}'))).toBe(false);
+  });
+});
+
+describe('what the earlier checks must not let through', () => {
+  it('a pointer\'s key written with \\u escapes in an SSE data line is still found', () => {
+    const chunk = 'data: {"payload":{"auth":{"\\u0074oken":"s3cr3t"}}}\n\n';
+    const out = new Redactor(defaultRules()).sse(chunk);
+    expect(out).not.toContain('s3cr3t');
+    expect(JSON.parse(out.slice('data: '.length)).payload.auth.token).toBe('[arcp-redacted:1]');
+  });
+
+  it('with no pointer rules the byte pre-check is false even for \\u escapes', () => {
+    const headersOnly = new Redactor({ enabled: true, pointers: [], headers: ['authorization'], regexes: [] });
+    expect(headersOnly.mayMatchBytes(Buffer.from('{"a":"\\u0041"}'))).toBe(false);
+  });
+
+  it('listed headers are redacted with no regex rules too, whatever their case', () => {
+    const x = new Redactor(defaultRules());
+    expect(x.headerPairs([['Accept', '*/*'], ['AUTHORIZATION', 'Bearer x']])).toEqual({ pairs: [['Accept', '*/*'], ['AUTHORIZATION', '[arcp-redacted:1]']], changed: true });
+  });
+
+  it('a placeholder with any number of digits is not redacted again', () => {
+    const x = new Redactor(defaultRules({ regexes: ['\\[arcp-redacted:\\d+\\]'] }));
+    expect(x.url('/a?token=[arcp-redacted:12]')).toBe('/a?token=[arcp-redacted:12]');
+    expect(x.text('[arcp-redacted:345]')).toBe('[arcp-redacted:345]');
+    const doc = { payload: { auth: { token: '[arcp-redacted:10]' } } };
+    expect(x.json(JSON.stringify(doc), doc)).toBe(JSON.stringify(doc));
+  });
+
+  it('re-encoding walks past nulls and strings where a pointer expects an object', () => {
+    const x = new Redactor(defaultRules({ pointers: ['/list/*', '/n/x/y'] }));
+    const text = '{"list":"abc","n":{"x":null},"payload":{"auth":{"token":"\\u0074"}}}';
+    expect(JSON.parse(x.json(text, JSON.parse(text)))).toEqual({ list: 'abc', n: { x: null }, payload: { auth: { token: '[arcp-redacted:1]' } } });
   });
 });
