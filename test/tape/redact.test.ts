@@ -258,6 +258,17 @@ describe('what the earlier checks must not let through', () => {
     expect(JSON.parse(out.slice('data: '.length)).payload.auth.token).toBe('[arcp-redacted:1]');
   });
 
+  it('an SSE data line holding an array gets the pointer rules too; one holding neither object nor array is kept', () => {
+    const x = new Redactor(defaultRules({ pointers: ['/0/secret'] }));
+    expect(x.sse('data: [{"secret":"arr-s3"}]\n\ndata: [DONE]\n\ndata: "secret"\n\n')).toBe('data: [{"secret":"[arcp-redacted:1]"}]\n\ndata: [DONE]\n\ndata: "secret"\n\n');
+  });
+
+  it('a pointer that ends at an object leaves the object as it is, whatever its keys', () => {
+    const x = new Redactor(defaultRules());
+    const text = '{"payload":{"auth":{"token":{"undefined":"u","x":"y"}},"credentials":[{"value":"\\u0076"}]}}';
+    expect(JSON.parse(x.json(text, JSON.parse(text)))).toEqual({ payload: { auth: { token: { undefined: 'u', x: 'y' } }, credentials: [{ value: '[arcp-redacted:1]' }] } });
+  });
+
   it('with no pointer rules the byte pre-check is false even for \\u escapes', () => {
     const headersOnly = new Redactor({ enabled: true, pointers: [], headers: ['authorization'], regexes: [] });
     expect(headersOnly.mayMatchBytes(Buffer.from('{"a":"\\u0041"}'))).toBe(false);
