@@ -34,6 +34,11 @@ describe('Volatility: how a differing value is judged', () => {
   it('bearer tokens, timestamps and redaction placeholders are ignored', () => {
     expect(t(['payload', 'auth', 'token'], 'tk')).toEqual({ kind: 'ignore', rule: 'preset: bearer token' });
     expect(t(['payload', 'token'], 'tk')).toBeUndefined();
+    // Only the token and the credential id/value: their siblings must be equal.
+    expect(t(['payload', 'auth', 'scheme'], 'bearer')).toBeUndefined();
+    expect(t(['payload', 'credentials', '0', 'kind'], 'api_key')).toBeUndefined();
+    // A container is not a placeholder, even one holding a single placeholder.
+    expect(t(['payload', 'list'], ['[arcp-redacted:1]'])).toBeUndefined();
     for (const key of ['at', 'ts', 'created_at', 'time', 'timestamp', 'expires_after', 'not_before', 'since', 'valid_until', 'start_time']) {
       expect(t(['payload', key], '2026-01-01T00:00:00Z')).toEqual({ kind: 'ignore', rule: `preset: timestamp (${key})` });
     }
