@@ -178,13 +178,14 @@ export class Redactor {
     return out;
   }
 
-  /** An SSE chunk: each complete `data:` line that holds JSON gets the pointer rules. */
+  /** An SSE chunk: each complete `data:` line that holds a JSON object or array gets the pointer rules. */
   sse(text: string): string {
-    if (!this.pointers.length || !this.needles.some((n) => text.includes(n))) return this.text(text);
+    // The same pre-check as mayMatchBytes: a key written with \u escapes has another spelling.
+    if (!this.pointers.length || (!text.includes('\\u') && !this.needles.some((n) => text.includes(n)))) return this.text(text);
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const m = /^data: ?(.*?)(\r?)$/.exec(lines[i]);
-      if (!m || !m[1].startsWith('{')) continue;
+      if (!m || (m[1][0] !== '{' && m[1][0] !== '[')) continue; // only an object or array can hold a pointer's value
       let parsed: unknown;
       try {
         parsed = JSON.parse(m[1]);

@@ -85,6 +85,21 @@ describe('tape writer: bytes seen before', () => {
   });
 });
 
+describe('tape writer: secrets in SSE bodies', () => {
+  it('a token whose key is written with \\u escapes in an SSE data line is redacted on the tape', async () => {
+    const event = 'data: {"payload":{"auth":{"\\u0074oken":"s3cr3t-sse"}}}\n\n';
+    const { frames } = await write('sse-escaped.tape', (w) => {
+      const ch = w.channel('http', 'GET /sse');
+      w.event(ch, 's2c', 'http.response', { status: 200, headers: [['content-type', 'text/event-stream']] });
+      w.frame(ch, 's2c', 'http.response.body', event);
+    });
+    const body = frames.find((f) => f.kind === 'http.response.body')!;
+    expect(body.data.toString()).not.toContain('s3cr3t-sse');
+    expect(body.data.toString()).toContain('[arcp-redacted:1]');
+    expect(flagNames(body.flags)).toEqual(['redacted', 'sse']);
+  });
+});
+
 describe('tape writer: channels and repeated bytes', () => {
   it('registers channels in line with their frames: kind, label, info kept; headers in the info redacted', async () => {
     const p = path('channels.tape');
