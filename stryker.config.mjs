@@ -5,7 +5,7 @@
 // serve-replay) cannot kill a mutant and are left out; so is test/tape/format.test.ts, which
 // reads the spec from outside the repository (not there in Stryker's sandbox).
 const groups = {
-  compare: { mutate: ['src/replay/compare.ts', 'src/replay/early.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/early.test.ts', 'test/replay/drive-window.test.ts'] },
+  compare: { mutate: ['src/replay/compare.ts', 'src/replay/early.ts'], tests: ['test/replay/compare.test.ts', 'test/replay/compare-rules.test.ts', 'test/replay/early.test.ts', 'test/replay/drive-window.test.ts'] },
   volatile: { mutate: ['src/replay/volatile.ts'], tests: ['test/replay/volatile.test.ts', 'test/replay/compare.test.ts'] },
   ids: { mutate: ['src/replay/ids.ts'], tests: ['test/replay/ids.test.ts', 'test/replay/compare.test.ts'] },
   faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/faults.test.ts', 'test/replay/serve-replay.test.ts'] },

@@ -119,9 +119,9 @@ function leaf(a: unknown, b: unknown, at: PathNode | undefined, vol: Volatility,
 function field(at: PathNode | undefined, expected: unknown, actual: unknown, vol: Volatility): FieldDiff {
   const path = pathOf(at);
   const t = vol.treat(path, expected ?? actual);
-  // A field on one side only is tolerated by a user rule, never by the preset.
+  // A field on one side only, or a value of another JSON type, is tolerated by a user rule, never by the preset.
   const oneSided = expected === undefined || actual === undefined;
-  const rule = oneSided && !t?.rule.startsWith('user') ? undefined : t;
+  const rule = (oneSided || jsonType(expected) !== jsonType(actual)) && !t?.rule.startsWith('user') ? undefined : t;
   return { pointer: toPointer(path), expected: jsonPreview(expected), actual: jsonPreview(actual), rule: rule?.rule ?? 'exact', tolerated: rule !== undefined };
 }
 
@@ -143,4 +143,5 @@ function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
   });
 }
 
+const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -25,6 +25,25 @@ describe('early live frames, by stream', () => {
     expect(e.first()?.data.toString()).toBe('{"n":2}');
   });
 
+  it('the first to arrive is found whichever stream holds it, and a stream emptied leaves', () => {
+    const e = new EarlyFrames();
+    const ids = idsWith([['b', 'b']]);
+    e.push('job:b', Buffer.from('b0'), undefined);
+    e.push('session', Buffer.from('s1'), undefined);
+    e.push('job:b', Buffer.from('b2'), undefined);
+    offer(e, 'job:b', ids, (t) => t === 'b0');
+    expect(e.first()?.data.toString()).toBe('s1');
+    offer(e, 'job:b', ids, () => true);
+    expect(e.first()?.data.toString()).toBe('s1');
+    expect(e.size).toBe(1);
+    const f = new EarlyFrames();
+    f.push('session', Buffer.from('s0'), undefined);
+    f.push('job:b', Buffer.from('b1'), undefined);
+    offer(f, 'job:b', ids, () => true);
+    expect(f.first()?.data.toString()).toBe('s0');
+    expect(texts(offer(f, 'job:b', ids, () => true))).toEqual([]);
+  });
+
   it('a paired stream is offered in arrival order and stops at the first refused frame', () => {
     const e = new EarlyFrames();
     for (let i = 0; i < 5; i++) e.push('job:L', Buffer.from(`${i}`), undefined);
