@@ -119,9 +119,8 @@ function leaf(a: unknown, b: unknown, at: PathNode | undefined, vol: Volatility,
 function field(at: PathNode | undefined, expected: unknown, actual: unknown, vol: Volatility): FieldDiff {
   const path = pathOf(at);
   const t = vol.treat(path, expected ?? actual);
-  // A field on one side only, or a value of another JSON type, is tolerated by a user rule, never by the preset.
-  const oneSided = expected === undefined || actual === undefined;
-  const rule = (oneSided || jsonType(expected) !== jsonType(actual)) && !t?.rule.startsWith('user') ? undefined : t;
+  // A value of another JSON type, or a field on one side only (undefined is a type of its own), is tolerated by a user rule, never by the preset.
+  const rule = jsonType(expected) !== jsonType(actual) && !t?.rule.startsWith('user') ? undefined : t;
   return { pointer: toPointer(path), expected: jsonPreview(expected), actual: jsonPreview(actual), rule: rule?.rule ?? 'exact', tolerated: rule !== undefined };
 }
 

@@ -76,6 +76,10 @@ describe('field by field', () => {
       expect(cmp(rec, live).fields[0], JSON.stringify([rec, live])).toMatchObject({ rule: 'exact', tolerated: false });
     }
     expect(cmp({ sent_at: 't1' }, { sent_at: null }, { vol: new Volatility({ preset: true, pointers: ['/sent_at'] }) }).fields[0]).toMatchObject({ rule: 'user: /sent_at', tolerated: true });
+    // event_seq is judged apart (gap-free), but null is not a sequence number.
+    expect(cmp({ event_seq: null }, { event_seq: {} }).fields[0]).toMatchObject({ rule: 'exact', tolerated: false });
+    expect(cmp({ event_seq: 3 }, { event_seq: 4 })).toMatchObject({ ok: true, how: 'structural' });
+    expect(cmp({ event_seq: 3, agent: 'a' }, { event_seq: 4, agent: 'b' })).toMatchObject({ ok: false, how: 'different' });
   });
 
   it('arrays compare element by element; an element on one side only is reported at its index', () => {
@@ -103,6 +107,10 @@ describe('field by field', () => {
     const said = (at: string) => ({ payload: { message: `lease expired at ${at}` } });
     expect(cmp(said('2026-01-01T00:00:00Z'), said('2026-12-02T10:00:00Z'), { echoes }).fields).toEqual([{ pointer: '/payload/message', expected: 'lease expired at 2026-01-01T00:00:00Z', actual: 'lease expired at 2026-12-02T10:00:00Z', rule: 'preset: echoed value inside a string', tolerated: true }]);
     expect(cmp(said('2026-01-01T00:00:00Z'), said('2026-12-02T10:00:00Z')).fields[0]).toMatchObject({ tolerated: false });
+    // With echoes and ids learnt, a string they do not explain still differs, and so does a number.
+    expect(cmp(said('yesterday'), said('today'), { ids, echoes }).fields[0]).toMatchObject({ rule: 'exact', tolerated: false });
+    expect(cmp({ n: 12345678 }, { n: 87654321 }, { ids, echoes }).fields[0]).toMatchObject({ rule: 'exact', tolerated: false });
+    expect(cmp({ n: 12345678 }, { n: 'job_BBBBBBBB' }, { ids, echoes }).fields[0]).toMatchObject({ rule: 'exact', tolerated: false });
   });
 
   it('values the live side chose at echoed rules are learnt as echoes: strings and numbers of the same type only', () => {
@@ -115,5 +123,16 @@ describe('field by field', () => {
     const none = new Echoes();
     cmp({ payload: { agent: 'abcd', any: 'text', job_id: 'job_1', n: 5 } }, { payload: { agent: 'efgh', any: 12, job_id: 'job_2', n: true } }, { vol, echoes: none });
     expect(none.size).toBe(0);
+    // Nor a tolerated value that is neither a string nor a number.
+    cmp({ payload: { any: true, n: { x: 1 } } }, { payload: { any: false, n: { x: 2 } } }, { vol: new Volatility({ preset: true, pointers: ['/payload/any', '/payload/n/x', '/payload/n'] }), echoes: none });
+    cmp({ payload: { any: [1] } }, { payload: { any: [2, 3] } }, { vol: new Volatility({ preset: true, pointers: ['/payload/any'] }), echoes: none });
+    expect(none.size).toBe(1); // only the number at /payload/n/x
+  });
+});
+
+describe('redaction placeholders', () => {
+  it('match any live value at any key, and are judged by the recorded side', () => {
+    expect(cmp({ payload: { secret: '[arcp-redacted:1]' } }, { payload: { secret: 's3cr3t' } }).fields).toEqual([{ pointer: '/payload/secret', expected: '[arcp-redacted:1]', actual: 's3cr3t', rule: 'preset: redaction placeholder', tolerated: true }]);
+    expect(cmp({ payload: { secret: 's3cr3t' } }, { payload: { secret: '[arcp-redacted:1]' } }).fields[0]).toMatchObject({ rule: 'exact', tolerated: false });
   });
 });
