@@ -12,8 +12,8 @@ const groups = {
   redact: { mutate: ['src/tape/redact.ts'], tests: ['test/tape/redact.test.ts', 'test/tape/writer.test.ts'] },
   reader: { mutate: ['src/tape/reader.ts'], tests: ['test/tape/format.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
   record: {
-    mutate: ['src/record/channel.ts', 'src/record/http-proxy.ts', 'src/record/ws-proxy.ts'],
-    tests: ['test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/ws-record.test.ts', 'test/record/stdio-backlog.test.ts'],
+    mutate: ['src/record/channel.ts', 'src/record/http-proxy.ts', 'src/record/http-exchange.ts', 'src/record/ws-proxy.ts'],
+    tests: ['test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/http-backpressure.test.ts', 'test/record/http-client-gone.test.ts', 'test/record/ws-record.test.ts', 'test/record/stdio-backlog.test.ts'],
   },
   conform: { mutate: ['src/conform/verdict.ts', 'src/conform/results.ts'], tests: ['test/conform/requirements.test.ts', 'test/conform/server-matrix.test.ts'] },
 };
