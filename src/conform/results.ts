@@ -17,7 +17,10 @@ export function selectChecks<C extends { id: string }>(checks: C[], only: string
   const o = only.map(globRegex);
   const s = skip.map(globRegex);
   const picked = checks.filter((c) => (o.length === 0 || o.some((r) => r.test(c.id))) && !s.some((r) => r.test(c.id)));
-  if (!picked.length) throw new ToolError('E_USAGE', `no check matches ${only.length ? `--only ${only.join(' ')}` : ''}${skip.length ? ` --skip ${skip.join(' ')}` : ''}`.trim(), '`arcp conform list` shows the check ids');
+  if (!picked.length) {
+    const said = ['no check matches', only.length ? `--only ${only.join(' ')}` : '', skip.length ? `--skip ${skip.join(' ')}` : ''];
+    throw new ToolError('E_USAGE', said.filter(Boolean).join(' '), '`arcp conform list` shows the check ids');
+  }
   return picked;
 }
 
