@@ -19,7 +19,7 @@ const SHOULD = of('SHOULD');
 const MAY = of('MAY');
 
 const check = (id: string, requirements = [MUST.id]): WireCheck => ({ kind: 'wire', id, title: `title of ${id}`, requirements, description: 'a check written for these tests', subjects: ['runtime'], judge: () => undefined });
-const finding = (outcome: Outcome, message = outcome, extra: Partial<Finding> = {}): Finding => ({ requirement: MUST.id, outcome, message, ...extra });
+const finding = (outcome: Outcome, message: string = outcome, extra: Partial<Finding> = {}): Finding => ({ requirement: MUST.id, outcome, message, ...extra });
 const raw = (id: string, findings: Finding[], extra: Partial<RawResult> = {}): RawResult => ({ check: check(id), findings, durationMs: 12.4, ...extra });
 const OPTS: FinishOptions = { mode: 'tape', target: 'x.tape', startedAt: new Date() };
 
