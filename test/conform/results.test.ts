@@ -65,9 +65,9 @@ describe('selectChecks: --only and --skip', () => {
   });
 
   it('nothing left is a usage error naming the flags given', () => {
-    const both = refusal(() => selectChecks(all, ['nope', 'nada'], ['x']));
+    const both = refusal(() => selectChecks(all, ['nope', 'nada'], ['x', 'y']));
     expect(both.code).toBe('E_USAGE');
-    expect(both.message).toBe('no check matches --only nope nada --skip x');
+    expect(both.message).toBe('no check matches --only nope nada --skip x y');
     expect(both.hint).toMatch(/arcp conform list/);
     expect(refusal(() => selectChecks(all, ['nope'])).message).toBe('no check matches --only nope');
     expect(refusal(() => selectChecks(all, [], ['*'])).message).toBe('no check matches --skip *');
@@ -89,7 +89,7 @@ describe('readExpectedFailures: the baseline file', () => {
   });
 
   it('a JSON array of other things, or broken JSON, is an input error naming the file', () => {
-    for (const [name, text] of [['numbers.json', '[1, 2]'], ['broken.json', '["a",'], ['object.json', '[{"id":"a"}]']]) {
+    for (const [name, text] of [['numbers.json', '[1, 2]'], ['mixed.json', '["a/b", 2]'], ['broken.json', '["a",'], ['object.json', '[{"id":"a"}]']]) {
       const path = file(name);
       writeFileSync(path, text);
       const e = refusal(() => readExpectedFailures(path));
@@ -217,25 +217,28 @@ describe('finish: from findings to the report', () => {
     const e = refusal(() => finish([raw('e/broken', [finding('fail')])], { ...OPTS, expectedFailures: ['e/broken', 'e/gone'] }));
     expect(e.code).toBe('E_INPUT');
     expect(e.message).toBe('expected failure "e/gone" names no check of this run');
+    expect(e.hint).toMatch(/arcp conform list.*remove the line/);
   });
 
   it('--records: every cited tape (a check’s, a finding’s, those read besides) once, sorted; a check links to its tape’s records', async () => {
-    const tapes = await Promise.all(['b.tape', 'a.tape'].map(async (name) => {
+    const tapes = await Promise.all(['b.tape', 'a.tape', 'read.tape'].map(async (name) => {
       const w = await TapeWriter.create({ path: file(name), commandLine: [], redaction: defaultRules() });
       await w.close();
       return w.path;
     }));
-    const [good, other] = tapes;
+    const [good, other, read] = tapes;
     const missing = file('missing.tape');
     const r = finish(
       [raw('g/one', [finding('pass', 'ok', { tape: other, seqs: [1] })], { tape: good }), raw('g/two', [finding('pass')], { tape: missing }), raw('g/three', [finding('pass')])],
-      { ...OPTS, records: true, readTapes: [good] },
+      { ...OPTS, records: true, readTapes: [read, good] },
     );
-    expect(r.records!.map((a) => a.tape)).toEqual([other, good, missing].sort());
+    expect(r.records!.map((a) => a.tape)).toEqual([other, good, missing, read].sort());
     expect(r.checks[0].records).toBe(good.replace(/\.tape$/, '.records.json'));
     expect(existsSync(r.checks[0].records!)).toBe(true);
     expect(r.records!.find((a) => a.tape === missing)).toEqual({ tape: missing, error: expect.stringMatching(/missing\.tape/) });
     expect('records' in r.checks[1]).toBe(false);
     expect('records' in r.checks[2]).toBe(false);
+    const cited = finish([raw('g/one', [finding('pass')], { tape: good })], { ...OPTS, records: true });
+    expect(cited.records!.map((a) => a.tape)).toEqual([good]);
   });
 });

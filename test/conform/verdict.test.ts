@@ -42,6 +42,7 @@ describe('Judge: one check’s findings', () => {
     // The file has no SHOULD NOT sentence (yet): the level is given with `as`.
     expect(judged((j) => j.violation(MUST.id, 'broken', [], 'SHOULD NOT'))[0].outcome).toBe('warning');
     expect(outcomes[0]).toEqual({ requirement: MUST.id, outcome: 'fail', message: 'broken', seqs: [7] });
+    expect(judged((j) => j.violation(MUST.id, 'nothing cited'))).toEqual([{ requirement: MUST.id, outcome: 'fail', message: 'nothing cited' }]);
   });
 
   it('a violation `as` another level takes that level’s outcome, up or down', () => {
