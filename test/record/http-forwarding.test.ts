@@ -1,0 +1,113 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { record, type Recording } from '../../src/record/recorder.js';
+import { ResponseHead, TransportEvent } from '../../src/tape/format.js';
+import { until } from '../helpers/runtime.js';
+import { readFrames, tapeDir } from '../helpers/tape.js';
+
+// How one exchange is forwarded and recorded at its edges: the path the upstream gets, the
+// recorder's own 404, informational heads, a status text, an upstream that fails mid-response.
+
+const tape = tapeDir();
+
+async function upstreamWith(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{ url: string; paths: string[] }> {
+  const paths: string[] = [];
+  const server: Server = createServer((req, res) => {
+    paths.push(req.url!);
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  onTestFinished(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
+}
+
+async function recorder(path: string, routes: { prefix: string; upstream: string }[]): Promise<{ rec: Recording; warnings: string[] }> {
+  const warnings: string[] = [];
+  const rec = await record({ tape: path, http: { routes }, onWarning: (l) => warnings.push(l) });
+  onTestFinished(() => rec.stop().then(() => undefined, () => undefined));
+  return { rec, warnings };
+}
+
+/** A request with Node's client: status, status text, body, or how it ended when cut. */
+function fetchRaw(url: string, method = 'GET'): Promise<{ status: number; text: string; headers: IncomingMessage['headers']; body: string; cut?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.once('end', () => resolve({ status: res.statusCode!, text: res.statusMessage!, headers: res.headers, body }));
+      res.once('error', (e) => resolve({ status: res.statusCode!, text: res.statusMessage!, headers: res.headers, body, cut: (e as NodeJS.ErrnoException).code ?? e.message }));
+    });
+    req.once('error', reject);
+    onTestFinished(() => void req.destroy());
+    req.end();
+  });
+}
+
+const heads = (path: string) => readFrames(path).filter((f) => f.kind === 'http.response').map((f) => ResponseHead.parse(JSON.parse(f.data.toString())));
+const ends = (path: string) => readFrames(path).filter((f) => f.kind.startsWith('transport.')).map((f) => ({ kind: f.kind, ...TransportEvent.parse(JSON.parse(f.data.toString())) }));
+
+describe('HTTP recorder: forwarding one exchange', () => {
+  it('the upstream gets its own path with what follows the prefix; the prefix alone is its base path, or / without one', async () => {
+    const up = await upstreamWith((_req, res) => res.end('ok'));
+    const { rec } = await recorder(tape('paths.tape'), [
+      { prefix: '/llm', upstream: `${up.url}/v1` },
+      { prefix: '/bare', upstream: up.url },
+      { prefix: '/', upstream: `${up.url}/root` },
+    ]);
+    for (const p of ['/llm/chat?x=1', '/llm', '/llm?q=2', '/bare', '/bare?z', '/bare/a/b', '/other/c']) expect((await fetchRaw(rec.addresses.http! + p)).body).toBe('ok');
+    expect(up.paths).toEqual(['/v1/chat?x=1', '/v1', '/v1?q=2', '/', '/?z', '/a/b', '/root/other/c']);
+  });
+
+  it('a path no route takes gets the recorder’s 404, a one-line JSON error naming the routes, recorded as sent', async () => {
+    const up = await upstreamWith((_req, res) => res.end('ok'));
+    const path = tape('unrouted.tape');
+    const { rec } = await recorder(path, [{ prefix: '/llm', upstream: up.url }, { prefix: '/tools', upstream: up.url }]);
+    const got = await fetchRaw(`${rec.addresses.http!}/nowhere?x`, 'POST');
+    const message = 'arcp record: no --http route for /nowhere?x (routes: /llm, /tools)';
+    const body = JSON.stringify({ error: { type: 'arcp_record', message } });
+    expect(got).toMatchObject({ status: 404, body });
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.headers['content-length']).toBe(String(body.length));
+    await rec.stop();
+    expect(up.paths).toEqual([]);
+    expect(heads(path)).toEqual([{ status: 404, headers: [['content-type', 'application/json'], ['content-length', String(body.length)]] }]);
+    expect(ends(path)).toEqual([{ kind: 'transport.error', error: message }]);
+    expect(readFrames(path).filter((f) => f.kind === 'http.response.body').map((f) => f.data.toString())).toEqual([body]);
+  });
+
+  it('informational heads (103) are not the response; the final head keeps its status text', async () => {
+    const up = await upstreamWith((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      res.writeHead(200, 'Fine Thanks', { 'content-type': 'text/plain' }).end('body');
+    });
+    const path = tape('hints.tape');
+    const { rec } = await recorder(path, [{ prefix: '/', upstream: up.url }]);
+    const got = await fetchRaw(`${rec.addresses.http!}/x`);
+    expect(got).toMatchObject({ status: 200, text: 'Fine Thanks', body: 'body' });
+    await rec.stop();
+    expect(heads(path).map((h) => h.status)).toEqual([200]);
+  });
+
+  it('an upstream that fails mid-response: the client’s stream is cut after what arrived, the warning and the tape say reset', async () => {
+    const up = await upstreamWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      res.write('first part;');
+      setImmediate(() => res.socket?.destroy());
+    });
+    const path = tape('mid.tape');
+    const { rec, warnings } = await recorder(path, [{ prefix: '/', upstream: up.url }]);
+    const got = await fetchRaw(`${rec.addresses.http!}/x`);
+    expect(got.status).toBe(200);
+    expect(got.body).toBe('first part;');
+    expect(got.cut).toBeDefined();
+    await until(() => rec.stats().active === 0, 5000, 'the exchange to end');
+    await rec.stop();
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^GET /x: upstream ${up.url} failed mid-response: `))]);
+    expect(ends(path)).toEqual([expect.objectContaining({ kind: 'transport.error', client: 'reset', error: expect.stringMatching(/failed mid-response/) })]);
+    expect(readFrames(path).filter((f) => f.kind === 'http.response.body').map((f) => f.data.toString()).join('')).toBe('first part;');
+  });
+});
