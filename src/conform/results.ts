@@ -45,9 +45,10 @@ export function readExpectedFailures(path: string): string[] {
     }
     throw new ToolError('E_INPUT', `--expected-failures ${path} is not a JSON array of check ids`, 'or write one check id per line');
   }
+  // Split at '#', not a regex to the line's end: a CRLF file's lines end in \r, which `.` and `$` stop at.
   return text
     .split('\n')
-    .map((l) => l.replace(/#.*$/, '').trim())
+    .map((l) => l.split('#', 1)[0].trim())
     .filter(Boolean);
 }
 

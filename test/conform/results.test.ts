@@ -80,6 +80,9 @@ describe('readExpectedFailures: the baseline file', () => {
     const path = file('expected.txt');
     writeFileSync(path, '# known failures\nsession/hello\n\n  wire/*   # all wire checks\n#jobs/cancel\n   \n');
     expect(readExpectedFailures(path)).toEqual(['session/hello', 'wire/*']);
+    const crlf = file('expected-crlf.txt');
+    writeFileSync(crlf, '# known\r\nsession/hello\r\nwire/* # all wire checks\r\n');
+    expect(readExpectedFailures(crlf)).toEqual(['session/hello', 'wire/*']);
   });
 
   it('a JSON array of ids works too, spaces before it allowed', () => {
