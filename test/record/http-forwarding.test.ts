@@ -1,9 +1,11 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { ToolError } from '../../src/errors.js';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { record, type Recording } from '../../src/record/recorder.js';
 import { ResponseHead, TransportEvent } from '../../src/tape/format.js';
 import { until } from '../helpers/runtime.js';
+import { TapeReader } from '../../src/tape/reader.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 // How one exchange is forwarded and recorded at its edges: the path the upstream gets, the
@@ -109,5 +111,94 @@ describe('HTTP recorder: forwarding one exchange', () => {
     expect(warnings).toEqual([expect.stringMatching(new RegExp(`^GET /x: upstream ${up.url} failed mid-response: `))]);
     expect(ends(path)).toEqual([expect.objectContaining({ kind: 'transport.error', client: 'reset', error: expect.stringMatching(/failed mid-response/) })]);
     expect(readFrames(path).filter((f) => f.kind === 'http.response.body').map((f) => f.data.toString()).join('')).toBe('first part;');
+  });
+  it('a request without a body goes upstream without one: no chunked framing is added to a GET, HEAD or empty POST', async () => {
+    const framing: string[] = [];
+    const up = await upstreamWith((req, res) => {
+      framing.push(`${req.method} te=${req.headers['transfer-encoding'] ?? '-'} cl=${req.headers['content-length'] ?? '-'}`);
+      req.resume();
+      req.once('end', () => res.end('ok'));
+    });
+    const { rec } = await recorder(tape('framing.tape'), [{ prefix: '/', upstream: `${up.url}/v1//` }]);
+    for (const method of ['GET', 'HEAD', 'DELETE']) await fetchRaw(`${rec.addresses.http!}/a`, method);
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${rec.addresses.http!}/a`, { method: 'POST', headers: { 'content-length': '0' } }, (res) => res.resume().once('end', resolve));
+      req.once('error', reject);
+      req.end();
+    });
+    expect(framing).toEqual(['GET te=- cl=-', 'HEAD te=- cl=-', 'DELETE te=- cl=-', 'POST te=- cl=0']);
+    // The upstream's base path lost its trailing slashes, however many.
+    expect(up.paths).toEqual(['/v1/a', '/v1/a', '/v1/a', '/v1/a']);
+  });
+
+  it('each exchange is a channel named for its request, with where it went; stats count them; after a stop the port is closed', async () => {
+    const up = await upstreamWith((_req, res) => res.end('ok'));
+    const path = tape('channels.tape');
+    const { rec } = await recorder(path, [{ prefix: '/llm', upstream: `${up.url}/v1` }]);
+    await fetchRaw(`${rec.addresses.http!}/llm/a?x=1`);
+    await fetchRaw(`${rec.addresses.http!}/llm/b`, 'POST');
+    expect(rec.stats().exchanges).toBe(2);
+    await rec.stop();
+    await expect(fetchRaw(`${rec.addresses.http!}/llm/a`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const t = TapeReader.open(path);
+    try {
+      expect(t.channels().map((c) => [c.kind, c.label, c.info])).toEqual([
+        ['http', 'GET /llm/a?x=1', { url: '/llm/a?x=1', upstream: `${up.url}/v1`, route: '/llm' }],
+        ['http', 'POST /llm/b', { url: '/llm/b', upstream: `${up.url}/v1`, route: '/llm' }],
+      ]);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('no routes is a usage error', async () => {
+    const e = await record({ tape: tape('none.tape'), http: { routes: [] } }).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(ToolError);
+    expect((e as ToolError).message).toBe('no HTTP routes given');
+    expect((e as ToolError).hint).toBe('pass --http PREFIX=URL');
+  });
+
+  it('a stop cuts an exchange still streaming: the client is reset, the tape says the recorder stopped, no warning blames the client', async () => {
+    const up = await upstreamWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n'); // and nothing more: the stream stays open
+    });
+    const path = tape('stopped.tape');
+    const { rec, warnings } = await recorder(path, [{ prefix: '/', upstream: up.url }]);
+    let got = '';
+    const ended = new Promise<string>((resolve) => {
+      const req = httpRequest(`${rec.addresses.http!}/events`, (res) => {
+        res.on('data', (d) => (got += d));
+        res.once('error', () => resolve('cut'));
+        res.once('end', () => resolve('end'));
+      });
+      req.once('error', () => resolve('cut'));
+      onTestFinished(() => void req.destroy());
+      req.end();
+    });
+    await until(() => got.length > 0, 5000, 'the first event');
+    await rec.stop();
+    expect(await ended).toBe('cut');
+    expect(warnings).toEqual([]);
+    expect(ends(path)).toEqual([{ kind: 'transport.error', error: 'recorder stopping', client: 'reset' }]);
+  });
+
+  it('a client that leaves mid-response with nobody listening for warnings: recorded as gone, nothing thrown', async () => {
+    const up = await upstreamWith((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+    });
+    const path = tape('gone-quiet.tape');
+    const rec = await record({ tape: path, http: { routes: [{ prefix: '/', upstream: up.url }] } });
+    onTestFinished(() => rec.stop().then(() => undefined, () => undefined));
+    let got = '';
+    const req = httpRequest(`${rec.addresses.http!}/events`, (res) => res.on('data', (d) => (got += d)));
+    req.once('error', () => undefined);
+    req.end();
+    await until(() => got.length > 0, 5000, 'the first event');
+    req.destroy();
+    await until(() => rec.stats().active === 0, 5000, 'the exchange to end');
+    await rec.stop();
+    expect(ends(path)).toEqual([{ kind: 'transport.error', error: 'client went away', client: 'gone' }]);
   });
 });
