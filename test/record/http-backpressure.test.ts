@@ -192,6 +192,18 @@ describe('HTTP recorder back-pressure, seen at the upstream and the client', () 
     } finally {
       unlock();
     }
+    // The upload goes on once the tape catches up, and is held again the next time it falls behind.
+    const resumedFrom = pusher.written;
+    await until(() => pusher.written > resumedFrom + 8 * MiB || pusher.done, 10_000, 'the upload to go on');
+    const again = lockTape(path);
+    const lockedAt = pusher.written;
+    try {
+      await until(() => (rec.stats().tapeBehind && pusher.held) || pusher.done, 4000, 'the client to be held back again, or to finish');
+      expect(pusher.done, 'the client sent everything the second time the tape fell behind').toBe(false);
+      expect(pusher.written - lockedAt).toBeLessThan(SLACK);
+    } finally {
+      again();
+    }
     pusher.stop();
     expect(Number(await answer)).toBe(pusher.written);
     const { lost } = rec.stats();
