@@ -13,7 +13,7 @@ const groups = {
   reader: { mutate: ['src/tape/reader.ts'], tests: ['test/tape/format.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
   record: {
     mutate: ['src/record/channel.ts', 'src/record/http-proxy.ts', 'src/record/http-exchange.ts', 'src/record/ws-proxy.ts'],
-    tests: ['test/record/channel.test.ts', 'test/record/http-routes.test.ts', 'test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/http-backpressure.test.ts', 'test/record/http-forwarding.test.ts', 'test/record/http-client-gone.test.ts', 'test/record/ws-record.test.ts', 'test/record/ws-backpressure.test.ts', 'test/record/ws-upgrade-close.test.ts', 'test/record/stdio-backlog.test.ts'],
+    tests: ['test/record/channel.test.ts', 'test/record/http-routes.test.ts', 'test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/http-backpressure.test.ts', 'test/record/http-forwarding.test.ts', 'test/record/http-client-gone.test.ts', 'test/record/http-respond.test.ts', 'test/record/ws-record.test.ts', 'test/record/ws-backpressure.test.ts', 'test/record/ws-upgrade-close.test.ts', 'test/record/stdio-backlog.test.ts'],
   },
   // The server matrix runs the whole suite against 25 runtimes (minutes per mutant): the library
   // tests below judge the same verdicts and reports directly.
