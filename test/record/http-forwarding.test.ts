@@ -137,7 +137,9 @@ describe('HTTP recorder: forwarding one exchange', () => {
     const { rec } = await recorder(path, [{ prefix: '/llm', upstream: `${up.url}/v1` }]);
     await fetchRaw(`${rec.addresses.http!}/llm/a?x=1`);
     await fetchRaw(`${rec.addresses.http!}/llm/b`, 'POST');
-    expect(rec.stats().exchanges).toBe(2);
+    const long = `/llm/${'x'.repeat(300)}`;
+    await fetchRaw(`${rec.addresses.http!}${long}`);
+    expect(rec.stats().exchanges).toBe(3);
     await rec.stop();
     await expect(fetchRaw(`${rec.addresses.http!}/llm/a`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     const t = TapeReader.open(path);
@@ -145,6 +147,8 @@ describe('HTTP recorder: forwarding one exchange', () => {
       expect(t.channels().map((c) => [c.kind, c.label, c.info])).toEqual([
         ['http', 'GET /llm/a?x=1', { url: '/llm/a?x=1', upstream: `${up.url}/v1`, route: '/llm' }],
         ['http', 'POST /llm/b', { url: '/llm/b', upstream: `${up.url}/v1`, route: '/llm' }],
+        // A label is at most 200 characters; the info keeps the whole URL.
+        ['http', `GET ${long}`.slice(0, 200), { url: long, upstream: `${up.url}/v1`, route: '/llm' }],
       ]);
     } finally {
       t.close();

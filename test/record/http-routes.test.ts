@@ -42,6 +42,8 @@ describe('--http PREFIX=URL', () => {
     expect(bare.message).toBe('--http "llm=http://h": the prefix must start with /');
     expect(bare.hint).toBe('e.g. --http /openai=https://api.openai.com/v1');
     expect(parseRoute('/s=https://h').upstream).toBe('https://h');
+    // An = first is no prefix: the whole spec is taken as the URL, and is not one.
+    expect(refusal(() => parseRoute('=http://h')).message).toBe('--http "=http://h": "=http://h" is not a URL');
   });
 });
 
@@ -59,6 +61,9 @@ describe('which route a request takes', () => {
     // Order given does not matter.
     expect(pickRoute([...routes].reverse(), '/llm/tools')).toBe(routes[2]);
     expect(pickRoute([...routes].reverse(), '/llm/chat')).toBe(routes[1]);
+    // The same prefix twice: the first given wins.
+    const twice = [r('/llm'), { prefix: '/llm', upstream: 'http://other' }];
+    expect(pickRoute(twice, '/llm/chat')).toBe(twice[0]);
   });
 
   it('without a / route, a path no prefix covers has none', () => {
