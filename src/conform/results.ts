@@ -17,7 +17,10 @@ export function selectChecks<C extends { id: string }>(checks: C[], only: string
   const o = only.map(globRegex);
   const s = skip.map(globRegex);
   const picked = checks.filter((c) => (o.length === 0 || o.some((r) => r.test(c.id))) && !s.some((r) => r.test(c.id)));
-  if (!picked.length) throw new ToolError('E_USAGE', `no check matches ${only.length ? `--only ${only.join(' ')}` : ''}${skip.length ? ` --skip ${skip.join(' ')}` : ''}`.trim(), '`arcp conform list` shows the check ids');
+  if (!picked.length) {
+    const said = ['no check matches', only.length ? `--only ${only.join(' ')}` : '', skip.length ? `--skip ${skip.join(' ')}` : ''];
+    throw new ToolError('E_USAGE', said.filter(Boolean).join(' '), '`arcp conform list` shows the check ids');
+  }
   return picked;
 }
 
@@ -42,9 +45,10 @@ export function readExpectedFailures(path: string): string[] {
     }
     throw new ToolError('E_INPUT', `--expected-failures ${path} is not a JSON array of check ids`, 'or write one check id per line');
   }
+  // Split at '#', not a regex to the line's end: a CRLF file's lines end in \r, which `.` and `$` stop at.
   return text
     .split('\n')
-    .map((l) => l.replace(/#.*$/, '').trim())
+    .map((l) => l.split('#', 1)[0].trim())
     .filter(Boolean);
 }
 
