@@ -35,6 +35,9 @@ export function* prefetchFrames(path: string, query: FrameQuery): Generator<Tape
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerUrl('read-worker'), { workerData: { path, query, port: port2, state }, transferList: [port2] });
   worker.unref();
+  // A thread that cannot even start (a damaged install) is reported when its silence runs out, not as a crash.
+  let failure = '';
+  worker.once('error', (e) => (failure = `: ${e.message}`));
   threads++;
   try {
     for (let taken = 0; ; ) {
@@ -43,7 +46,7 @@ export function* prefetchFrames(path: string, query: FrameQuery): Generator<Tape
       while (!got) {
         Atomics.wait(state, POSTED, taken, 1000);
         got = receiveMessageOnPort(port1);
-        if (!got && Date.now() - since > SILENT_MS) throw new ToolError('E_IO', `${path}: the tape reader thread stopped answering`, 'run `arcp tape verify` on the tape, and retry');
+        if (!got && Date.now() - since > SILENT_MS) throw new ToolError('E_IO', `${path}: the tape reader thread stopped answering${failure}`, 'run `arcp tape verify` on the tape, and retry');
       }
       Atomics.store(state, TAKEN, ++taken);
       Atomics.notify(state, TAKEN);

@@ -5,12 +5,12 @@ import { ReportSchema } from '../../src/conform/report.js';
 import { REQUIREMENTS, type Level } from '../../src/conform/requirements.js';
 import { finish, globRegex, readExpectedFailures, selectChecks, type FinishOptions, type RawResult } from '../../src/conform/results.js';
 import type { Finding, Outcome } from '../../src/conform/verdict.js';
-import { ToolError } from '../../src/errors.js';
 import { SPEC_SHA256, SPEC_VERSION } from '../../src/tape/format.js';
 import { TOOL_VERSION } from '../../src/tape/paths.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
 import { tapeDir } from '../helpers/tape.js';
+import { refusal } from '../helpers/errors.js';
 
 const file = tapeDir();
 const of = (level: Level) => REQUIREMENTS.requirements.find((r) => r.level === level)!;
@@ -22,17 +22,6 @@ const check = (id: string, requirements = [MUST.id]): WireCheck => ({ kind: 'wir
 const finding = (outcome: Outcome, message: string = outcome, extra: Partial<Finding> = {}): Finding => ({ requirement: MUST.id, outcome, message, ...extra });
 const raw = (id: string, findings: Finding[], extra: Partial<RawResult> = {}): RawResult => ({ check: check(id), findings, durationMs: 12.4, ...extra });
 const OPTS: FinishOptions = { mode: 'tape', target: 'x.tape', startedAt: new Date() };
-
-/** The ToolError `act` throws. */
-function refusal(act: () => unknown): ToolError {
-  try {
-    act();
-  } catch (e) {
-    if (e instanceof ToolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ToolError');
-}
 
 describe('globRegex: check ids by glob', () => {
   it('* is any run (slashes too), ? one character, everything else literal, the whole id', () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -22,3 +23,12 @@ export function readFrames(path: string): TapeFrame[] {
 
 export const payloads = (frames: TapeFrame[], kinds: string[], dir?: string): Buffer[] =>
   frames.filter((f) => kinds.includes(f.kind) && (!dir || f.dir === dir)).map((f) => f.data);
+
+/** A copy of the tape at `src`, at `dest`, with `sql` run on it (a damaged tape for the checks). */
+export function damagedCopy(src: string, dest: string, ...sql: string[]): string {
+  copyFileSync(src, dest);
+  const db = new Database(dest);
+  for (const s of sql) db.exec(s);
+  db.close();
+  return dest;
+}

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoute, pickRoute, type HttpRoute } from '../../src/record/http-exchange.js';
-import { ToolError } from '../../src/errors.js';
-
-/** The ToolError `act` throws. */
-function refusal(act: () => unknown): ToolError {
-  try {
-    act();
-  } catch (e) {
-    if (e instanceof ToolError) return e;
-    throw e;
-  }
-  throw new Error('expected a ToolError');
-}
+import { refusal } from '../helpers/errors.js';
 
 describe('--http PREFIX=URL', () => {
   it('splits at the first = when what is before it is a path; a bare URL is the route for /', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import { FORMAT_VERSION } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeReader } from '../../src/tape/reader.js';
 import { TapeWriter } from '../../src/tape/writer.js';
-import { tapeDir } from '../helpers/tape.js';
+import { damagedCopy, tapeDir } from '../helpers/tape.js';
 
 const path = tapeDir();
 let sound = '';
@@ -29,14 +29,7 @@ beforeAll(async () => {
 });
 
 /** A copy of the sound tape with `sql` run on it. */
-function damaged(name: string, ...sql: string[]): string {
-  const p = path(name);
-  copyFileSync(sound, p);
-  const db = new Database(p);
-  for (const s of sql) db.exec(s);
-  db.close();
-  return p;
-}
+const damaged = (name: string, ...sql: string[]): string => damagedCopy(sound, path(name), ...sql);
 
 function withReader<T>(p: string, fn: (t: TapeReader) => T): T {
   const t = TapeReader.open(p);

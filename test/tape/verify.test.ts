@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -7,7 +7,7 @@ import { defaultRules } from '../../src/tape/redact.js';
 import { gapLine, verifyTape } from '../../src/tape/verify.js';
 import { TapeWriter } from '../../src/tape/writer.js';
 import { until } from '../helpers/runtime.js';
-import { tapeDir } from '../helpers/tape.js';
+import { damagedCopy, tapeDir } from '../helpers/tape.js';
 
 const path = tapeDir();
 let sound = '';
@@ -26,14 +26,7 @@ beforeAll(async () => {
 });
 
 /** A copy of the sound tape with `sql` run on it. */
-function damaged(name: string, ...sql: string[]): string {
-  const p = path(name);
-  copyFileSync(sound, p);
-  const db = new Database(p);
-  for (const s of sql) db.exec(s);
-  db.close();
-  return p;
-}
+const damaged = (name: string, ...sql: string[]): string => damagedCopy(sound, path(name), ...sql);
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const setMeta = (key: string, value: unknown) => `UPDATE meta SET value = '${JSON.stringify(value)}' WHERE key = '${key}'`;
