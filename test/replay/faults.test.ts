@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/errors.js';
-import { fire, MAX_DELAY_MS, parseFault } from '../../src/replay/faults.js';
+import { fire, MAX_DELAY_MS, parseFault, unfiredNotes } from '../../src/replay/faults.js';
+import { defaultRules } from '../../src/tape/redact.js';
+import { TapeWriter } from '../../src/tape/writer.js';
+import { tapeDir } from '../helpers/tape.js';
+
+const tape = tapeDir();
 
 /** The line a user gets for a --fault spec, or the parsed fault. */
 function parsed(spec: string): unknown {
@@ -45,5 +50,38 @@ describe('--fault specs', () => {
     expect(faults.map((f) => f.fired)).toEqual([undefined, undefined]);
     expect(fire(faults, 'drop', 5)).toBe(faults[0]);
     expect(faults.map((f) => f.fired)).toEqual([true, undefined]);
+  });
+});
+
+describe('faults that never fired', () => {
+  let path = '';
+  /** Three frames: the client's hello (1), the runtime's welcome (2), the client's close (3). */
+  beforeAll(async () => {
+    path = tape('three.tape');
+    const w = await TapeWriter.create({ path, commandLine: ['test'], redaction: defaultRules() });
+    const ch = w.channel('ws', 'test');
+    w.frame(ch, 'c2s', 'ws.text', '{"type":"session.hello"}');
+    w.frame(ch, 's2c', 'ws.text', '{"type":"session.welcome"}');
+    w.frame(ch, 'c2s', 'ws.close', '{"code":1000,"reason":""}');
+    await w.close();
+  });
+
+  it('say why each did not: past the end, a frame the runtime side does not send, or not reached', () => {
+    const faults = ['drop@99', 'delay@1=5', 'duplicate@3', 'duplicate@2', 'drop@1', 'delay@2=5'].map(parseFault);
+    fire(faults, 'delay', 2);
+    expect(unfiredNotes(faults, path)).toEqual([
+      'fault drop@99 never fired: the tape has 3 frames',
+      'fault delay@1=5 never fired: frame 1 is not one the runtime side sends (c2s ws.text); delay and duplicate act on those',
+      'fault duplicate@3 never fired: frame 3 is not one the runtime side sends (c2s ws.close); delay and duplicate act on those',
+      'fault duplicate@2 never fired: the replay did not reach frame 2',
+      'fault drop@1 never fired: the replay did not reach frame 1',
+    ]);
+  });
+
+  it('none when every fault fired, without reading the tape', () => {
+    const faults = [parseFault('drop@1')];
+    fire(faults, 'drop', 1);
+    expect(unfiredNotes(faults, tape('not-there.tape'))).toEqual([]);
+    expect(unfiredNotes([], tape('not-there.tape'))).toEqual([]);
   });
 });
