@@ -7,6 +7,7 @@ import type { Responder } from '../../src/record/http-respond.js';
 import { chunksOf, RequestHead, ResponseHead } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
+import { until } from '../helpers/runtime.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 const tape = tapeDir();
@@ -38,6 +39,9 @@ describe('the recording HTTP proxy with a responder (the extension point fork an
     const boom = await post('/llm/boom', '{}');
     expect(boom.status).toBe(502);
     expect(boom.text).toContain('arcp fork: no answer here');
+    // Answered, passed on or failed, each exchange is counted while it runs and no longer after.
+    expect(proxy.seen).toBe(3);
+    await until(() => proxy.active === 0, 5000, 'no exchange in progress');
     await proxy.close();
     await w.close();
     upstream.close();
