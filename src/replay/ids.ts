@@ -16,15 +16,22 @@ export class IdMap {
 
   /** Returns an explanation when the pair contradicts an earlier one. */
   learn(recorded: string, live: string): string | undefined {
+    // The common case (the same value both sides) looks at the big set once, the small maps otherwise.
+    if (recorded === live) {
+      if (this.same.has(recorded)) return undefined;
+      const known = this.forward.get(recorded);
+      if (known !== undefined) return `recorded "${recorded}" was live "${known}" earlier`;
+      const back = this.reverse.get(live);
+      if (back !== undefined) return `live "${live}" already stands for recorded "${back}"`;
+      this.same.add(recorded);
+      return undefined;
+    }
     const known = this.live(recorded);
     if (known !== undefined) return known === live ? undefined : `recorded "${recorded}" was live "${known}" earlier`;
     const back = this.recorded(live);
     if (back !== undefined) return `live "${live}" already stands for recorded "${back}"`;
-    if (recorded === live) this.same.add(recorded);
-    else {
-      this.forward.set(recorded, live);
-      this.reverse.set(live, recorded);
-    }
+    this.forward.set(recorded, live);
+    this.reverse.set(live, recorded);
     return undefined;
   }
 
