@@ -100,13 +100,7 @@ describe('WebSocket recorder: upgrades it refuses', () => {
   });
 
   it('an upstream that never answers the upgrade: 504 Gateway Timeout after upstreamTimeoutMs, and its connection is dropped', async () => {
-    const sockets: Socket[] = [];
-    const silent = createTcpServer((s) => sockets.push(s.on('error', () => undefined).resume()));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    onTestFinished(() => {
-      for (const s of sockets) s.destroy();
-      silent.close();
-    });
+    const { sockets, silent } = await silentUpstream();
     const upstream = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
     const { rec, warnings } = await recorder(tape('silent.tape'), upstream, 300);
     const t0 = performance.now();
@@ -119,13 +113,7 @@ describe('WebSocket recorder: upgrades it refuses', () => {
   });
 
   it('a stop answers an upgrade still waiting on the upstream with 503 at once', async () => {
-    const sockets: Socket[] = [];
-    const silent = createTcpServer((s) => sockets.push(s.on('error', () => undefined).resume()));
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    onTestFinished(() => {
-      for (const s of sockets) s.destroy();
-      silent.close();
-    });
+    const { sockets, silent } = await silentUpstream();
     const path = tape('stopping.tape');
     const { rec } = await recorder(path, `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`, 10_000);
     const got = refusedUpgrade(rec.addresses.ws!);
@@ -204,3 +192,15 @@ describe('WebSocket recorder: closes', () => {
     expect(rec.stats().connections).toBe(0);
   });
 });
+
+/** A TCP server that accepts and never answers (an upstream that hangs on the upgrade); its sockets are kept to see them dropped. */
+async function silentUpstream(): Promise<{ sockets: Socket[]; silent: ReturnType<typeof createTcpServer> }> {
+  const sockets: Socket[] = [];
+  const silent = createTcpServer((s) => sockets.push(s.on('error', () => undefined).resume()));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  onTestFinished(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  return { sockets, silent };
+}
