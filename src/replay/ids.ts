@@ -16,22 +16,18 @@ export class IdMap {
 
   /** Returns an explanation when the pair contradicts an earlier one. */
   learn(recorded: string, live: string): string | undefined {
-    // The common case (the same value both sides) looks at the big set once, the small maps otherwise.
-    if (recorded === live) {
-      if (this.same.has(recorded)) return undefined;
-      const known = this.forward.get(recorded);
-      if (known !== undefined) return `recorded "${recorded}" was live "${known}" earlier`;
-      const back = this.reverse.get(live);
-      if (back !== undefined) return `live "${live}" already stands for recorded "${back}"`;
-      this.same.add(recorded);
-      return undefined;
-    }
-    const known = this.live(recorded);
+    const same = recorded === live;
+    // The common case (a value seen before, the same both sides) looks at the big set once.
+    if (same && this.same.has(recorded)) return undefined;
+    const known = this.forward.get(recorded) ?? (!same && this.same.has(recorded) ? recorded : undefined);
     if (known !== undefined) return known === live ? undefined : `recorded "${recorded}" was live "${known}" earlier`;
-    const back = this.recorded(live);
+    const back = this.reverse.get(live) ?? (!same && this.same.has(live) ? live : undefined);
     if (back !== undefined) return `live "${live}" already stands for recorded "${back}"`;
-    this.forward.set(recorded, live);
-    this.reverse.set(live, recorded);
+    if (same) this.same.add(recorded);
+    else {
+      this.forward.set(recorded, live);
+      this.reverse.set(live, recorded);
+    }
     return undefined;
   }
 
