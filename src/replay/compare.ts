@@ -136,10 +136,30 @@ function learnAll(data: Buffer, vol: Volatility, ids: IdMap): void {
   learnFrom(v, vol, ids);
 }
 
-function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
-  eachLeaf(v, (key) => vol.mayBeId(key), (path, x) => {
-    if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
-  });
+/** What an exact match teaches: the identifiers of the frame, each the same both sides. */
+export function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
+  if (vol.hasUserRules) {
+    eachLeaf(v, (key) => vol.mayBeId(key), (path, x) => {
+      if (typeof x === 'string' && vol.treat(path, x)?.kind === 'id') ids.learn(x, x);
+    });
+    return;
+  }
+  // The preset alone: a string's key, depth and a `credentials` key above it decide, so no path is built.
+  if (v === null || typeof v !== 'object') return;
+  const stack: { x: object; depth: number; cred: boolean }[] = [{ x: v, depth: 0, cred: false }];
+  while (stack.length) {
+    const { x, depth, cred } = stack.pop()!;
+    if (Array.isArray(x)) {
+      for (const e of x) if (e !== null && typeof e === 'object') stack.push({ x: e, depth: depth + 1, cred }); // an index is never an identifier's key
+      continue;
+    }
+    for (const k of Object.keys(x)) {
+      const e = (x as Record<string, unknown>)[k];
+      if (typeof e === 'string') {
+        if (vol.isIdLeaf(k, depth + 1, cred, e)) ids.learn(e, e);
+      } else if (e !== null && typeof e === 'object') stack.push({ x: e, depth: depth + 1, cred: cred || k === 'credentials' });
+    }
+  }
 }
 
 const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);

@@ -8,7 +8,7 @@ import type { TapeFrame } from '../tape/reader.js';
 import { PLACEHOLDER } from '../tape/redact.js';
 import { TapeReader } from '../tape/reader.js';
 import { ClockShift, describeShift } from './clock-shift.js';
-import { compareFrames } from './compare.js';
+import { compareFrames, learnFrom } from './compare.js';
 import { DriveConn } from './drive-conn.js';
 import { Echoes } from './echo.js';
 import { closeAsRecorded, closeOf, isClose, isMessage, isRecorderClose, parsed, sleep, typeOf } from './frames.js';
@@ -298,14 +298,15 @@ class DriveRun {
 
   private onLive(c: DriveConn, data: Buffer): void {
     if (this.handedOver || (this.failed && !this.o.keepGoing)) return;
-    const m = this.sameAsNext(c, data)?.m ?? parsed(data);
+    const same = this.sameAsNext(c, data);
+    const m = same?.m ?? parsed(data);
     if (m?.type === 'session.ping') {
       c.answerPing(data);
       this.outcome.note("answered the runtime's session.ping live");
       return;
     }
     const gap = c.closedBySelf ? undefined : this.seqGap(c, m);
-    const rec = this.tryMatch(c, data, m);
+    const rec = this.tryMatch(c, data, m, same?.frame);
     if (!rec) {
       // After the recorded client closed, what the runtime still sends is timing, not behaviour.
       if (c.closedBySelf) this.lateFrames++;
@@ -351,11 +352,15 @@ class DriveRun {
   }
 
   /** Matches a live frame with the head of its stream; false when nothing is expected there yet. */
-  private tryMatch(c: DriveConn, data: Buffer, m: Record<string, unknown> | undefined): TapeFrame | undefined {
+  private tryMatch(c: DriveConn, data: Buffer, m: Record<string, unknown> | undefined, sameBytes?: TapeFrame): TapeFrame | undefined {
     const rec = c.take(m, this.ids);
     if (!rec) return undefined;
     this.pending.delete(rec.seq);
     this.matched++;
+    if (rec === sameBytes) {
+      learnFrom(m, this.vol, this.ids); // the bytes were compared already: what an exact match teaches
+      return rec;
+    }
     const cmp = compareFrames(rec.data, data, this.vol, this.ids, this.echoes, m);
     if (!cmp.ok) {
       this.diverge({ reason: 'mismatch', channel: c.channel.id, seq: rec.seq, dir: 's2c', message: cmp.note ?? `the runtime's ${typeOf(data) ?? 'frame'} differs from the recorded ${typeOf(rec.data) ?? 'frame'}`, expected: clip(rec.data), actual: clip(data), fields: cmp.fields }, rec, false);

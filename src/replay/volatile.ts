@@ -42,6 +42,20 @@ export class Volatility {
     return this.rules.preset && (key === 'id' || key === 'value' || key.endsWith('_id') || ID_KEYS.has(key));
   }
 
+  /**
+   * `treat(path, value)?.kind === 'id'` for a string under `key`, `depth` keys deep, below a
+   * `credentials` key or not: all the preset decides by. Only without user rules (they may match
+   * any path, so only the whole path can say).
+   */
+  isIdLeaf(key: string, depth: number, underCredentials: boolean, value: string): boolean {
+    if (!this.mayBeId(key) || PLACEHOLDER.test(value)) return false;
+    return (key === 'id' && depth === 1) || key.endsWith('_id') || ID_KEYS.has(key) || underCredentials;
+  }
+
+  get hasUserRules(): boolean {
+    return this.user.length > 0;
+  }
+
   /** How a differing value at `path` is treated, or undefined when it must be equal. */
   treat(path: string[], recorded: unknown): Treatment | undefined {
     for (const u of this.user) if (matches(u.tokens, path)) return { kind: 'ignore', rule: `user: ${u.text}` };

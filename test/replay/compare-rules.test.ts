@@ -40,6 +40,57 @@ describe('what an exact match teaches', () => {
   });
 });
 
+describe('what an exact match learns, by key or by path', () => {
+  // Every kind of place an identifier can sit, and places that look like one but are not.
+  const frame = {
+    id: 'msg_top',
+    session_id: 'sess_1',
+    payload: {
+      id: 'nested-id-not-learnt',
+      value: 'plain-value-not-learnt',
+      job_id: 'job_deep',
+      resume_token: 'rt_1',
+      cursor: 'cur_1',
+      ref_id: '[arcp-redacted:1]',
+      event_seq: 'seq-string',
+      list: ['job_in_array', { trace_id: 'tr_in_array' }, [{ id: 'deep-array-id' }]],
+      credentials: [{ id: 'cred_1', value: 'secret-value', nested: { value: 'cred_nested_value' } }],
+      auth: { credentials: { id: 'cred_2' } },
+      n_id: 42,
+      empty: null,
+    },
+  };
+  const every = ['msg_top', 'sess_1', 'nested-id-not-learnt', 'plain-value-not-learnt', 'job_deep', 'rt_1', 'cur_1', '[arcp-redacted:1]', 'seq-string', 'job_in_array', 'tr_in_array', 'deep-array-id', 'cred_1', 'secret-value', 'cred_nested_value', 'cred_2'];
+  const learnt = (vol: Volatility) => {
+    const ids = new IdMap();
+    compareFrames(b(frame), b(frame), vol, ids, undefined, frame);
+    return every.filter((v) => ids.live(v) !== undefined);
+  };
+
+  it('the preset alone (no path built) learns what the path rules say', () => {
+    expect(learnt(preset())).toEqual(['msg_top', 'sess_1', 'job_deep', 'rt_1', 'cur_1', 'tr_in_array', 'cred_1', 'secret-value', 'cred_nested_value', 'cred_2']);
+    expect(learnt(new Volatility({ preset: false, pointers: [] }))).toEqual([]);
+  });
+
+  it('a user rule, which may match any path, is judged on the path: it ignores what it names', () => {
+    expect(learnt(new Volatility({ preset: true, pointers: ['/payload/job_id', '/payload/credentials/*/id'] }))).toEqual(['msg_top', 'sess_1', 'rt_1', 'cur_1', 'tr_in_array', 'secret-value', 'cred_nested_value', 'cred_2']);
+  });
+
+  it('for each identifier place, the key-only judgement agrees with treat() on the full path', () => {
+    const vol = preset();
+    const cases: [string[], string][] = [
+      [['id'], 'x'], [['payload', 'id'], 'x'], [['job_id'], 'x'], [['a', 'b', 'trace_id'], 'x'], [['payload', 'nonce'], 'x'],
+      [['credentials', '0', 'value'], 'x'], [['credentials', '0', 'id'], 'x'], [['a', 'credentials', 'b', 'value'], 'x'], [['value'], 'x'],
+      [['job_id'], '[arcp-redacted:3]'], [['event_seq'], 'x'], [['expires_at'], 'x'], [['payload', 'text'], 'x'],
+    ];
+    for (const [path, v] of cases) {
+      const key = path[path.length - 1];
+      const underCredentials = path.slice(0, -1).includes('credentials');
+      expect([path.join('/'), vol.isIdLeaf(key, path.length, underCredentials, v)]).toEqual([path.join('/'), vol.treat(path, v)?.kind === 'id']);
+    }
+  });
+});
+
 describe('frames that cannot be compared as JSON', () => {
   it('say which side is not JSON', () => {
     expect(cmp('not json', '{"a":1}')).toEqual({ ok: false, how: 'different', fields: [], note: 'the recorded frame is not JSON, and the bytes differ' });

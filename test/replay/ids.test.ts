@@ -74,4 +74,33 @@ describe('IdMap: what replay learnt of identifiers', () => {
     expect(ids.within('nothing here')).toBe('nothing here');
     expect(ids.substitutions.size).toBe(0); // within() counts nothing
   });
+
+  it('values the same both sides, however many and however repeated, still bind both ways', () => {
+    const ids = new IdMap();
+    for (let i = 0; i < 1000; i++) {
+      expect(ids.learn(`msg_${i}`, `msg_${i}`)).toBeUndefined();
+      expect(ids.learn('sess_1', 'sess_1')).toBeUndefined(); // repeated in every frame
+      expect(ids.learn('job_1', 'job_1')).toBeUndefined();
+    }
+    // Found by a lookup without anything else learnt first, early and late ones alike.
+    expect(ids.live('msg_0')).toBe('msg_0');
+    expect(ids.recorded('msg_999')).toBe('msg_999');
+    expect(ids.learn('msg_1000', 'msg_1000')).toBeUndefined();
+    expect(ids.live('msg_1000')).toBe('msg_1000');
+    expect(ids.learn('msg_1001', 'msg_1001')).toBeUndefined();
+    // A pair that differs is checked against every identical one, sorted or not yet.
+    expect(ids.learn('msg_1001', 'msg_x')).toBe('recorded "msg_1001" was live "msg_1001" earlier');
+    expect(ids.learn('msg_y', 'msg_500')).toBe('live "msg_500" already stands for recorded "msg_500"');
+    expect(ids.learn('job_1', 'job_2')).toBe('recorded "job_1" was live "job_1" earlier');
+    expect(ids.learn('msg_1002', 'msg_1002')).toBeUndefined();
+    expect(ids.learn('sess_2', 'sess_1')).toBe('live "sess_1" already stands for recorded "sess_1"');
+    // And an identical pair is checked against the differing ones.
+    expect(ids.learn('rec_a', 'live_a')).toBeUndefined();
+    expect(ids.learn('rec_a', 'rec_a')).toBe('recorded "rec_a" was live "live_a" earlier');
+    expect(ids.learn('live_a', 'live_a')).toBe('live "live_a" already stands for recorded "rec_a"');
+    expect(ids.live('msg_unknown')).toBeUndefined();
+    expect(ids.recorded('rec_a')).toBeUndefined();
+    expect(ids.learn('', '')).toBeUndefined();
+    expect(ids.learn('', 'x')).toBe('recorded "" was live "" earlier');
+  });
 });

@@ -19,6 +19,19 @@ describe('the tape fingerprint', () => {
     expect(fp.count).toBe(3);
   });
 
+  it('a long log (hashed a batch of lines at a time) digests like one sha256 over every line, read at any point', () => {
+    const fp = new Fingerprint();
+    const whole = createHash('sha256');
+    for (let i = 0; i < 2000; i++) {
+      const line = `${i % 7} ${i % 2 ? 's2c' : 'c2s'} ws.text ${sha256hex(String(i))}\n`;
+      fp.add(i % 7, i % 2 ? 's2c' : 'c2s', 'ws.text', sha256hex(String(i)));
+      whole.update(line);
+      if (i % 333 === 0) expect(fp.digest()).toBe('fp1:' + whole.copy().digest('hex'));
+    }
+    expect(fp.digest()).toBe('fp1:' + whole.digest('hex'));
+    expect(fp.count).toBe(2000);
+  });
+
   it('frames in another order give another fingerprint', () => {
     const a = new Fingerprint();
     const b = new Fingerprint();
