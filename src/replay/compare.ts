@@ -144,22 +144,35 @@ export function learnFrom(v: unknown, vol: Volatility, ids: IdMap): void {
     });
     return;
   }
-  // The preset alone: a string's key, depth and a `credentials` key above it decide, so no path is built.
+  // The preset alone: a string's key, depth and a `credentials` key above it decide, so no path
+  // is built. Once a frame, so nothing is allocated: `for…in` (no key array), shared stacks.
   if (v === null || typeof v !== 'object') return;
-  const stack: { x: object; depth: number; cred: boolean }[] = [{ x: v, depth: 0, cred: false }];
-  while (stack.length) {
-    const { x, depth, cred } = stack.pop()!;
+  const base = stackX.length;
+  push(v, 0, false);
+  while (stackX.length > base) {
+    const x = stackX.pop()!;
+    const depth = stackDepth.pop()!;
+    const cred = stackCred.pop()!;
     if (Array.isArray(x)) {
-      for (const e of x) if (e !== null && typeof e === 'object') stack.push({ x: e, depth: depth + 1, cred }); // an index is never an identifier's key
+      for (const e of x) if (e !== null && typeof e === 'object') push(e, depth + 1, cred); // an index is never an identifier's key
       continue;
     }
-    for (const k of Object.keys(x)) {
+    for (const k in x) {
       const e = (x as Record<string, unknown>)[k];
       if (typeof e === 'string') {
         if (vol.isIdLeaf(k, depth + 1, cred, e)) ids.learn(e, e);
-      } else if (e !== null && typeof e === 'object') stack.push({ x: e, depth: depth + 1, cred: cred || k === 'credentials' });
+      } else if (e !== null && typeof e === 'object') push(e, depth + 1, cred || k === 'credentials');
     }
   }
+}
+
+const stackX: object[] = [];
+const stackDepth: number[] = [];
+const stackCred: boolean[] = [];
+function push(x: object, depth: number, cred: boolean): void {
+  stackX.push(x);
+  stackDepth.push(depth);
+  stackCred.push(cred);
 }
 
 const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
