@@ -208,9 +208,11 @@ describe('tape records -o with --force and --json; the flags that exclude each o
     [['--verify', 'REC', '-o', 'OUT']],
     [['--verify', 'REC', '--events']],
     [['--events', '--json']],
+    // -o writes the whole document: --events beside it was ignored without a word.
+    [['--events', '-o', 'OUT']],
     [['--force']],
   ])('%j is a usage error (exit 2), nothing written', async (flags) => {
-    const out = file('never.json');
+    const out = file(`never${flags.join('')}.json`);
     const r = await inProcess(['tape', 'records', tape, ...flags.map((f) => (f === 'REC' ? records : f === 'OUT' ? out : f))]);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);
