@@ -36,7 +36,7 @@ job, or a file that is not a records file.`;
     verify: Flags.string({ description: 'check this records file against the tape instead', exclusive: ['job', 'out', 'events'] }),
     out: Flags.string({ char: 'o', description: 'write the records (pretty JSON) to this file' }),
     force: Flags.boolean({ description: 'replace the --out file if it exists', dependsOn: ['out'] }),
-    events: Flags.boolean({ description: 'print only the ExecutionEvents, one JSON per line (no evidence), for IntentProof tools', exclusive: ['json'] }),
+    events: Flags.boolean({ description: 'print only the ExecutionEvents, one JSON per line (no evidence), for IntentProof tools', exclusive: ['json', 'out'] }),
   };
 
   async run(): Promise<void> {
