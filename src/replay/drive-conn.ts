@@ -24,7 +24,16 @@ export class DriveConn {
   /** The runtime's exit code, for a stdio child. */
   exit?: { code?: number; reason?: string };
 
+  /** `job:<id>` by id: a frame names its job's stream without building the key again (one string a frame less). */
+  private readonly jobKeys = new Map<string, string>();
+
   constructor(readonly channel: ChannelRow) {}
+
+  private jobKey(id: string): string {
+    let key = this.jobKeys.get(id);
+    if (key === undefined) this.jobKeys.set(id, (key = `job:${id}`));
+    return key;
+  }
 
   attach(t: Transport, onLive: (c: DriveConn, data: Buffer) => void, onClose: (c: DriveConn) => void): void {
     this.t = t;
@@ -38,7 +47,7 @@ export class DriveConn {
 
   /** Queues a recorded runtime frame to be matched with what arrives live; returns its stream. */
   expect(f: TapeFrame, m: Record<string, unknown> | undefined = parsed(f.data)): string {
-    const key = streamOf(m);
+    const key = this.streamOf(m);
     const q = this.streams.get(key);
     if (q) q.push(f);
     else this.streams.set(key, [f]);
@@ -47,7 +56,7 @@ export class DriveConn {
 
   /** Keeps a live frame nothing recorded answers yet, under the stream it names. */
   keepEarly(data: Buffer, m: Record<string, unknown> | undefined): void {
-    this.early.push(streamOf(m), data, m);
+    this.early.push(this.streamOf(m), data, m);
   }
 
   /** The recorded frame a live one answers: the head of its stream, or undefined when nothing is expected there yet. */
@@ -61,13 +70,21 @@ export class DriveConn {
     this.t?.send(pongFor(data));
   }
 
+  /** The stream a frame names (recorded ids for a recorded frame, live ones for a live frame): a pong by the nonce it answers, a job's frames, or the session's. */
+  private streamOf(m: Record<string, unknown> | undefined): string {
+    const pong = pongKey(m);
+    if (pong) return pong;
+    const job = jobIdOf(m);
+    return job ? this.jobKey(job) : 'session';
+  }
+
   private streamOfLive(m: Record<string, unknown> | undefined, ids: IdMap): string {
     const pong = pongKey(m);
     if (pong) return pong;
     const job = jobIdOf(m);
     if (!job) return 'session';
     const rec = ids.recorded(job);
-    if (rec !== undefined) return `job:${rec}`;
+    if (rec !== undefined) return this.jobKey(rec);
     // A job this run has not seen yet: the earliest recorded job not yet mapped whose next frame is of this type.
     let best: { key: string; seq: number } | undefined;
     for (const [key, q] of this.streams) {
@@ -78,13 +95,6 @@ export class DriveConn {
   }
 }
 
-/** The stream a frame names (recorded ids for a recorded frame, live ones for a live frame): a pong by the nonce it answers, a job's frames, or the session's. */
-function streamOf(m: Record<string, unknown> | undefined): string {
-  const pong = pongKey(m);
-  if (pong) return pong;
-  const job = jobIdOf(m);
-  return job ? `job:${job}` : 'session';
-}
 
 /** Pongs answer a nonce the replay sent as recorded, so they pair by it, wherever they fall. */
 function pongKey(m: Record<string, unknown> | undefined): string | undefined {
