@@ -23,13 +23,23 @@ export function packPage(frames: TapeFrame[]): FramePage {
   const parts: FramePage['parts'] = [];
   let hashes = '';
   let at = 0;
-  frames.forEach((f, i) => {
-    nums.set([f.seq, f.channel, DIRECTIONS.indexOf(f.dir), FRAME_KINDS.indexOf(f.kind), f.mono_us, f.wall_ms, f.size, f.flags, f.data.length], i * FIELDS);
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    const o = i * FIELDS;
+    nums[o] = f.seq;
+    nums[o + 1] = f.channel;
+    nums[o + 2] = DIRECTIONS.indexOf(f.dir);
+    nums[o + 3] = FRAME_KINDS.indexOf(f.kind);
+    nums[o + 4] = f.mono_us;
+    nums[o + 5] = f.wall_ms;
+    nums[o + 6] = f.size;
+    nums[o + 7] = f.flags;
+    nums[o + 8] = f.data.length;
     hashes += f.hash;
     if (f.parts) parts.push([i, f.parts]);
     bytes.set(f.data, at);
     at += f.data.length;
-  });
+  }
   return { nums, hashes, parts, data: bytes.buffer };
 }
 

@@ -11,7 +11,7 @@ export const POSTED = 0;
 export const TAKEN = 1;
 export const STOP = 2;
 /** Pages the reader thread may read ahead of the consumer: bounded memory. */
-export const AHEAD = 4;
+export const AHEAD = 8;
 export const PAGE_FRAMES = 1024;
 export const PAGE_BYTES = 1024 * 1024;
 /** Reader threads running at once: each script of a many-connection replay would otherwise take one. */
