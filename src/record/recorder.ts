@@ -1,10 +1,11 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bindError, ToolError } from '../errors.js';
 import { LLM_URL_ENV } from '../llm/dialects.js';
 import type { RedactionRules } from '../tape/format.js';
 import { defaultRules } from '../tape/redact.js';
 import { parsePointer } from '../json/pointer.js';
+import { lockPath } from '../tape/lock.js';
 import { TapeWriter, type TapeSummary, type WriteLoss } from '../tape/writer.js';
 import type { RecordChannel } from './channel.js';
 import { startHttpProxy, type HttpRoute } from './http-proxy.js';
@@ -64,8 +65,16 @@ export interface Recording {
 /** Environment variable a wrapped child finds the HTTP recorder under. */
 export const HTTP_URL_ENV = 'ARCP_RECORD_HTTP_URL';
 
-export function defaultTapePath(now = new Date()): string {
-  return join('tapes', `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}.tape`);
+/**
+ * `tapes/<UTC time to the second>.tape`; a second recording started in the same second (CI
+ * runs them in parallel) gets `-2`, `-3`, … rather than being refused for a tape it never named.
+ */
+export function defaultTapePath(now = new Date(), taken = (p: string) => existsSync(p) || existsSync(lockPath(p))): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  for (let n = 1; ; n++) {
+    const path = join('tapes', `${stamp}${n > 1 ? `-${n}` : ''}.tape`);
+    if (!taken(path)) return path;
+  }
 }
 
 /** Validates user redaction rules and adds the defaults (unless disabled). */
@@ -90,10 +99,20 @@ export function redactionRules(o: { redact?: boolean; pointers?: string[]; heade
 /** Starts recording into one tape through every mode asked for. */
 export async function record(o: RecordOptions): Promise<Recording> {
   if (!o.ws && !o.http && !o.stdio) throw new ToolError('E_USAGE', 'nothing to record', 'pass --upstream ws://…, --http PREFIX=URL, or -- <runtime command>');
-  const tape = o.tape ?? defaultTapePath();
+  let tape = o.tape ?? defaultTapePath();
   // Only the default folder is made; a --tape in a folder that does not exist is refused (a typo must not grow a tree).
   if (!o.tape) mkdirSync(dirname(tape), { recursive: true });
-  const writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs, maxBacklogBytes: o.maxBacklogBytes });
+  let writer: TapeWriter;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      writer = await TapeWriter.create({ path: tape, force: o.force, commandLine: o.commandLine ?? [], redaction: o.redaction ?? defaultRules(), flushMs: o.flushMs, maxBacklogBytes: o.maxBacklogBytes });
+      break;
+    } catch (e) {
+      // Another recorder took the default name between the look and the lock: the next name.
+      if (o.tape || attempt >= 5 || !(e instanceof ToolError) || e.code !== 'E_USAGE') throw e;
+      tape = defaultTapePath();
+    }
+  }
   writer.on('error', (e: Error) => o.onWarning?.(`tape ${tape}: ${e.message}; traffic still flows, frames from here on may be missing`));
   writer.on('lost', (l: WriteLoss) => {
     if (l.fresh) o.onWarning?.(`tape ${tape}: ${l.reason}: frames are not being written (traffic still flows); the tape records the gap`);
