@@ -237,7 +237,7 @@ describe('arcp fork: continuing against a running runtime (-u / --target)', () =
     const r = await inProcess(['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', tape('silent.tape'), '-u', url, '--token', 'tok', '--timeout', '1']);
     const ms = Date.now() - t0;
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/1 s/);
+    expect(r.stdout).toMatch(/did not send session\.welcome within 1 s/);
     // The default is 10 s.
     expect(ms).toBeLessThan(6000);
   });
