@@ -80,11 +80,11 @@ describe('conform tape', () => {
   });
 
   it('--only and --skip pick the checks by glob', async () => {
-    const r = await inProcess(['conform', 'tape', cancel, '--only', 'wire/*', '--skip', 'wire/forms/*', '--json']);
+    const r = await inProcess(['conform', 'tape', cancel, '--only', 'wire/seq/*', '--only', 'wire/jobs/*', '--skip', 'wire/jobs/*', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const ids = report(r.stdout).checks.map((c) => c.id);
-    expect(ids.length).toBeGreaterThan(3);
-    expect(ids.every((id) => id.startsWith('wire/') && !id.startsWith('wire/forms/'))).toBe(true);
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids.every((id) => id.startsWith('wire/seq/')), ids.join()).toBe(true);
   });
 
   it('--strict fails a v1.0-form warning and the skips', async () => {
@@ -201,12 +201,16 @@ describe('conform server', () => {
 });
 
 describe('conform client', () => {
-  /** Runs the stranger client, noting the token it was given and when it ran. */
+  /**
+   * Runs the stranger client, noting the token it was given and when it ran. It waits 300 ms
+   * first, so scenarios run at once overlap however fast the client is.
+   */
   function wrapper(log: string) {
     const path = file(`wrap-${Math.random().toString(36).slice(2)}.mjs`);
     writeFileSync(path, `import { appendFileSync } from 'node:fs';
 const t0 = Date.now();
 process.on('exit', () => appendFileSync(${JSON.stringify(log)}, JSON.stringify({ token: process.env.ARCP_TOKEN, scenario: process.env.ARCP_CONFORMANCE_SCENARIO, t0, t1: Date.now() }) + '\\n'));
+await new Promise((r) => setTimeout(r, 300));
 await import(${JSON.stringify(STRANGER)});
 `);
     return path;
