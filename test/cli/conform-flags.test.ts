@@ -250,7 +250,9 @@ await import(${JSON.stringify(STRANGER)});
     writeFileSync(file('client-known.txt'), 'client/session/close\n');
     const r = await inProcess(['conform', 'client', '--only', 'client/hello/*', '--only', 'client/session/*', '--only', 'client/envelope/*', '--skip', 'client/envelope/*', '--strict', '--expected-failures', file('client-known.txt'), '--records', '--junit', xml, '--markdown', md, '--report', html, '-v', '--tapes', tapes, '--', process.execPath, STRANGER, 'none']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/client\/hello\/shape/);
+    expect(r.stdout).toMatch(/✓ pass +client\/hello\/shape/);
+    // Under -v a passing check shows what it judges.
+    expect(r.stdout).toContain('The hello carries the bearer token and a features list');
     expect(r.stdout).not.toMatch(/client\/envelope\/unknown-fields/);
     expect(r.stdout).toMatch(/client\/session\/close.*expected/);
     expect(readdirSync(tapes)).toContain('scenario.handshake.records.json');
