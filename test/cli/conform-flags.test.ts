@@ -160,7 +160,10 @@ describe('conform server', () => {
 
   it('the token comes from $ARCP_TOKEN; without either it is a usage error', async () => {
     const saved = process.env.ARCP_TOKEN;
-    onTestFinished(() => (saved === undefined ? delete process.env.ARCP_TOKEN : (process.env.ARCP_TOKEN = saved)));
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.ARCP_TOKEN;
+      else process.env.ARCP_TOKEN = saved;
+    });
     delete process.env.ARCP_TOKEN;
     expect(oneLine(await inProcess(['conform', 'server', rt.url, '--only', 'agents/unknown']))).toMatch(/Missing required flag token/);
     process.env.ARCP_TOKEN = 'tok';

@@ -202,7 +202,10 @@ describe('arcp fork: continuing against a running runtime (-u / --target)', () =
     settings.url = `http://127.0.0.1:${port}/llm`;
     const args = ['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '-u', rt.url, '--llm-port', String(port), '--llm-upstream', llm.url, '--pace', 'fast', '--json'];
     const saved = process.env.ARCP_TOKEN;
-    onTestFinished(() => (saved === undefined ? delete process.env.ARCP_TOKEN : (process.env.ARCP_TOKEN = saved)));
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.ARCP_TOKEN;
+      else process.env.ARCP_TOKEN = saved;
+    });
     delete process.env.ARCP_TOKEN;
     const without = await inProcess([...args, '--out', tape('no-token.tape')]);
     expect(without.code).toBe(1);
