@@ -109,7 +109,7 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
   const channels = arcpChannels(plan.parent);
   if (!channels.length) throw new ToolError('E_INPUT', `${plan.parent} has no ARCP connection to drive`, 'record the client and runtime with `arcp record`');
 
-  const writer = await TapeWriter.create({ path: o.out, force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: { ...o.lineage, continued: { runtime: scrubbed(o.target ? [o.target] : o.command!, o.redaction).join(' '), llm: (o.llmUpstream ? scrubbed([o.llmUpstream], o.redaction)[0] : undefined) ?? o.then } } });
+  const writer = await TapeWriter.create({ path: o.out, pathFlag: '--out', force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: { ...o.lineage, continued: { runtime: scrubbed(o.target ? [o.target] : o.command!, o.redaction).join(' '), llm: (o.llmUpstream ? scrubbed([o.llmUpstream], o.redaction)[0] : undefined) ?? o.then } } });
   const vol = new Volatility(o.volatile);
   let handedOver = false;
   let httpDivergence: Divergence | undefined;

@@ -118,13 +118,19 @@ describe('arcp fork: the step and the edit', () => {
     }
   });
 
-  it('refuses a child that exists, leaving it; --force replaces it', async () => {
+  it('refuses a child that exists, leaving it, naming --out in the hint; --force replaces it', async () => {
     const out = tape('exists.tape');
     writeFileSync(out, 'keep me');
     const args = ['fork', parent, '--at', 'job:1/result', '--set', '/payload/result/answer="forced"', '--out', out];
     const refused = await inProcess(args);
     expect(refused.code).toBe(2);
-    expect(oneLine(refused)).toMatch(/exists\.tape already exists/);
+    // The hint names fork's own flag, not record's --tape.
+    expect(oneLine(refused)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    const live = await inProcess(['fork', parent, '--at', 'job:1/llm:3', '--out', out, '-u', rt.url, '--token', 'tok']);
+    expect(oneLine(live)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
+    const nowhere = await inProcess([...args.slice(0, -1), tape('no-such-folder/x.tape')]);
+    expect(oneLine(nowhere)).toMatch(/the folder .*no-such-folder does not exist \(create it first .*, or pick another --out path\)$/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
     const forced = await inProcess([...args, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
