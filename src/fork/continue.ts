@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { StdioTransport } from '../engine/transport/stdio.js';
 import type { Transport } from '../engine/transport/transport.js';
 import { connectWebSocket } from '../engine/transport/websocket.js';
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { dialectForPath, LLM_URL_ENV } from '../llm/dialects.js';
 import type { RecordChannel } from '../record/channel.js';
 import { startHttpProxy } from '../record/http-proxy.js';
@@ -140,7 +140,9 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
     return writer.close();
   };
   try {
-    const http = await startHttpProxy(writer, { routes: o.llmUpstream ? [{ prefix: base || '/', upstream: o.llmUpstream.replace(/\/+$/, '') }] : [], host: o.llmHost, port: o.llmPort, respond: front.respond, onWarning: (l) => problems.push(l) });
+    const http = await startHttpProxy(writer, { routes: o.llmUpstream ? [{ prefix: base || '/', upstream: o.llmUpstream.replace(/\/+$/, '') }] : [], host: o.llmHost, port: o.llmPort, respond: front.respond, onWarning: (l) => problems.push(l) }).catch((e) =>
+      Promise.reject(bindError(e, { host: o.llmHost, port: o.llmPort, flag: '--llm-port' })),
+    );
     recorders.push(http);
     const llmUrl = http.address + base;
     o.onLlmUrl?.(llmUrl);

@@ -181,6 +181,20 @@ describe('arcp fork: continuing against a running runtime (-u / --target)', () =
     expect(answerOf(out)).toBe('The file says: Notes: ship on Friday.');
   });
 
+  it('an --llm-port in use or a --host not of this machine is one line naming the flag, exit 2, no child written', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => busy.close(() => r())));
+    const port = (busy.address() as AddressInfo).port;
+    const out = tape('unbound.tape');
+    const args = ['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', out, '-u', rt.url, '--token', 'tok'];
+    const inUse = await inProcess([...args, '--llm-port', String(port)]);
+    expect(oneLine(inUse)).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(pick another --llm-port, or 0 for any free port\\)$`));
+    const foreign = await inProcess([...args, '--host', '203.0.113.7']);
+    expect(oneLine(foreign)).toMatch(/cannot listen on 203\.0\.113\.7:0: 203\.0\.113\.7 is not an address of this machine/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--then tape:OTHER answers the calls after the fork point from that tape, without the LLM', async () => {
     const first = await continued(['--llm-upstream', llm.url, '--pace', 'fast']);
     expect(first.r.code, first.r.stdout + first.r.stderr).toBe(0);
