@@ -29,7 +29,7 @@ export async function writeForkCopy(o: CopyOptions): Promise<TapeSummary> {
     const keep = (seq: number) => seq < o.step.seq || inStep.has(seq) || o.keepRest;
     const used = new Set<number>();
     for (const f of r.rows()) if (keep(f.seq)) used.add(f.channel);
-    const writer = await TapeWriter.create({ path: o.out, force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: o.lineage });
+    const writer = await TapeWriter.create({ path: o.out, pathFlag: '--out', force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: o.lineage });
     // Channel ids are given in order: registering every parent channel up to the last one used keeps them the parent's.
     const last = Math.max(0, ...used);
     for (const c of r.channels()) if (c.id <= last) writer.channel(c.kind, c.label, c.info);

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { StdioTransport } from '../engine/transport/stdio.js';
 import type { Transport } from '../engine/transport/transport.js';
 import { connectWebSocket } from '../engine/transport/websocket.js';
-import { ToolError } from '../errors.js';
+import { bindError, ToolError } from '../errors.js';
 import { dialectForPath, LLM_URL_ENV } from '../llm/dialects.js';
 import type { RecordChannel } from '../record/channel.js';
 import { startHttpProxy } from '../record/http-proxy.js';
@@ -109,7 +109,7 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
   const channels = arcpChannels(plan.parent);
   if (!channels.length) throw new ToolError('E_INPUT', `${plan.parent} has no ARCP connection to drive`, 'record the client and runtime with `arcp record`');
 
-  const writer = await TapeWriter.create({ path: o.out, force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: { ...o.lineage, continued: { runtime: scrubbed(o.target ? [o.target] : o.command!, o.redaction).join(' '), llm: (o.llmUpstream ? scrubbed([o.llmUpstream], o.redaction)[0] : undefined) ?? o.then } } });
+  const writer = await TapeWriter.create({ path: o.out, pathFlag: '--out', force: o.force, commandLine: o.commandLine, redaction: o.redaction, lineage: { ...o.lineage, continued: { runtime: scrubbed(o.target ? [o.target] : o.command!, o.redaction).join(' '), llm: (o.llmUpstream ? scrubbed([o.llmUpstream], o.redaction)[0] : undefined) ?? o.then } } });
   const vol = new Volatility(o.volatile);
   let handedOver = false;
   let httpDivergence: Divergence | undefined;
@@ -140,7 +140,9 @@ export async function continueFork(plan: ForkPlan, o: ContinueOptions & { out: s
     return writer.close();
   };
   try {
-    const http = await startHttpProxy(writer, { routes: o.llmUpstream ? [{ prefix: base || '/', upstream: o.llmUpstream.replace(/\/+$/, '') }] : [], host: o.llmHost, port: o.llmPort, respond: front.respond, onWarning: (l) => problems.push(l) });
+    const http = await startHttpProxy(writer, { routes: o.llmUpstream ? [{ prefix: base || '/', upstream: o.llmUpstream.replace(/\/+$/, '') }] : [], host: o.llmHost, port: o.llmPort, respond: front.respond, onWarning: (l) => problems.push(l) }).catch((e) =>
+      Promise.reject(bindError(e, { host: o.llmHost, port: o.llmPort, flag: '--llm-port' })),
+    );
     recorders.push(http);
     const llmUrl = http.address + base;
     o.onLlmUrl?.(llmUrl);

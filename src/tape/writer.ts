@@ -15,6 +15,8 @@ export interface TapeWriterOptions {
   lineage?: TapeMeta['lineage'];
   /** Replace an existing file. */
   force?: boolean;
+  /** The flag that names `path` in the command, for the hints (default --tape; fork's is --out). */
+  pathFlag?: string;
   /** How long a frame may wait in memory before it goes to the worker: what kill -9 can lose. */
   flushMs?: number;
   /** How many bytes the worker may fall behind before sources are asked to pause (`congested`). */
@@ -94,14 +96,15 @@ export class TapeWriter extends EventEmitter {
 
   static async create(o: TapeWriterOptions): Promise<TapeWriter> {
     const folder = dirname(o.path);
+    const flag = o.pathFlag ?? '--tape';
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new ToolError('E_USAGE', `cannot create tape ${o.path}: the folder ${folder} does not exist`, `create it first (mkdir -p ${folder}), or pick another --tape path`);
+      throw new ToolError('E_USAGE', `cannot create tape ${o.path}: the folder ${folder} does not exist`, `create it first (mkdir -p ${folder}), or pick another ${flag} path`);
     }
     const refusal = takeLockOrExplain(o.path, o.commandLine);
     if (refusal) throw refusal;
     if (existsSync(o.path) && !o.force) {
       dropLock(o.path);
-      throw new ToolError('E_USAGE', `tape ${o.path} already exists`, 'pass another --tape path, or --force to replace it');
+      throw new ToolError('E_USAGE', `tape ${o.path} already exists`, `pass another ${flag} path, or --force to replace it`);
     }
     if (o.force) for (const suffix of ['', '-wal', '-shm']) rmSync(o.path + suffix, { force: true });
     const w = new TapeWriter(o.path, o.flushMs ?? 50, o.maxBacklogBytes ?? MAX_BACKLOG);
