@@ -70,7 +70,7 @@ export async function rewriteTape(o: RewriteOptions): Promise<TapeSummary> {
   let summary: TapeSummary;
   try {
     const startedAt = new Date(base.meta.started_at);
-    const w = await TapeWriter.create({ path: target, force: o.force || !o.out, commandLine: o.commandLine ?? base.meta.command_line, redaction: o.redaction ?? defaultRules(), lineage: o.lineage ?? base.meta.lineage ?? undefined, startedAt });
+    const w = await TapeWriter.create({ path: target, pathFlag: '--out', force: o.force || !o.out, commandLine: o.commandLine ?? base.meta.command_line, redaction: o.redaction ?? defaultRules(), lineage: o.lineage ?? base.meta.lineage ?? undefined, startedAt });
     try {
       await copyFrames(base, w, { skip: o.skip });
       if (extra) await copyFrames(extra, w, { offsetUs: (Date.parse(extra.meta.started_at) - startedAt.getTime()) * 1000 });

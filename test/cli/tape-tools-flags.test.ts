@@ -154,6 +154,8 @@ describe('tape redact --header, --query, --regex, --force, --json', () => {
     const refused = await inProcess(['tape', 'redact', raw, '-o', out, ...flags]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/house\.clean\.tape.*exists/);
+    expect(refused.stderr).toContain('--out');
+    expect(refused.stderr).not.toContain('--tape');
     expect(sha(out)).toBe(before);
 
     const r = await inProcess(['tape', 'redact', raw, '-o', out, ...flags, '--force']);
