@@ -100,7 +100,7 @@ export class TapeWriter extends EventEmitter {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
       throw new ToolError('E_USAGE', `cannot create tape ${o.path}: the folder ${folder} does not exist`, `create it first (mkdir -p ${folder}), or pick another ${flag} path`);
     }
-    const refusal = takeLockOrExplain(o.path, o.commandLine);
+    const refusal = takeLockOrExplain(o.path, o.commandLine, flag);
     if (refusal) throw refusal;
     if (existsSync(o.path) && !o.force) {
       dropLock(o.path);
@@ -309,7 +309,7 @@ function release(path: string): void {
 }
 
 /** Takes the tape's lock; a tape another process is writing is refused, naming it (`--force` included). */
-function takeLockOrExplain(path: string, command: string[]): ToolError | undefined {
+function takeLockOrExplain(path: string, command: string[], flag: string): ToolError | undefined {
   let other: ReturnType<typeof takeLock>;
   try {
     other = takeLock(path, command);
@@ -320,6 +320,6 @@ function takeLockOrExplain(path: string, command: string[]): ToolError | undefin
   return new ToolError(
     'E_USAGE',
     `tape ${path} is being recorded by PID ${other.pid} (${other.command.slice(0, 3).join(' ')}…, since ${other.started_at}); it cannot be replaced while that runs`,
-    `stop that recorder first or pick another --tape path; if PID ${other.pid} is not recording, delete ${lockPath(path)}`,
+    `stop that recorder first or pick another ${flag} path; if PID ${other.pid} is not recording, delete ${lockPath(path)}`,
   );
 }
