@@ -96,7 +96,7 @@ describe('arcp serve and the reference client pass every check', () => {
   it('`arcp conform server -- arcp serve --stdio`: a child per connection; checks that need a second connection are skipped, saying why', async () => {
     const r = await arcp(['conform', 'server', '--token', 'tok', '--json', '--only', 'session/hello/*', '--only', 'jobs/submit/*', '--only', 'session/resume/token-rotation', '--only', 'wire/seq/*', '--', process.execPath, BIN, 'serve', '--stdio', '--token', 'tok=alice']);
     const report = parse(r.stdout);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, JSON.stringify(report.checks.filter((c) => c.status === 'fail'))).toBe(0);
     expect(report.checks.find((c) => c.id === 'session/resume/token-rotation')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/second connection.*stdio/) });
     expect(report.checks.find((c) => c.id === 'jobs/submit/accepted-and-result')!.status).toBe('pass');
     expect(report.checks.find((c) => c.id === 'wire/seq/gap-free')!.status).toBe('pass');
