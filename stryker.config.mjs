@@ -17,6 +17,12 @@ const groups = {
     mutate: ['src/record/channel.ts', 'src/record/http-proxy.ts', 'src/record/http-exchange.ts', 'src/record/ws-proxy.ts'],
     tests: ['test/record/channel.test.ts', 'test/record/http-routes.test.ts', 'test/contract/record-channel.test.ts', 'test/record/http-record.test.ts', 'test/record/http-backpressure.test.ts', 'test/record/http-forwarding.test.ts', 'test/record/http-client-gone.test.ts', 'test/record/http-respond.test.ts', 'test/record/ws-record.test.ts', 'test/record/ws-backpressure.test.ts', 'test/record/ws-upgrade-close.test.ts', 'test/record/stdio-backlog.test.ts'],
   },
+  // ws-proxy.ts alone, with only the tests that open a WebSocket recorder: the whole `record`
+  // group runs every HTTP test too, and took over 40 minutes for this one file.
+  recordws: {
+    mutate: ['src/record/ws-proxy.ts'],
+    tests: ['test/record/ws-record.test.ts', 'test/record/ws-backpressure.test.ts', 'test/record/ws-upgrade-close.test.ts', 'test/record/ws-proxy-mutants.test.ts', 'test/contract/record-channel.test.ts'],
+  },
   // The server matrix runs the whole suite against 25 runtimes (minutes per mutant): the library
   // tests below judge the same verdicts and reports directly.
   conform: { mutate: ['src/conform/verdict.ts', 'src/conform/results.ts'], tests: ['test/conform/verdict.test.ts', 'test/conform/results.test.ts'] },

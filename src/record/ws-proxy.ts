@@ -85,13 +85,17 @@ export async function startWsProxy(writer: TapeWriter, o: WsProxyOptions): Promi
       clearTimeout(timer);
       pending.delete(onStop);
     };
-    if (stopping) return refuse(503, 'the recorder is stopping');
+    let opened = false;
     up.once('unexpected-response', (_r, res) => refuse(res.statusCode ?? 502, `upstream ${target} answered HTTP ${res.statusCode} to the WebSocket upgrade`));
+    // ws closes the connection before it emits an error, so readyState cannot tell an error after the upgrade from one before.
     up.once('error', (e) => {
-      if (up.readyState !== WebSocket.OPEN) refuse(502, `upstream ${target} unreachable: ${e.message}${trustHint((e as NodeJS.ErrnoException).code)}`);
+      if (!opened) refuse(502, `upstream ${target} unreachable: ${e.message}${trustHint((e as NodeJS.ErrnoException).code)}`);
     });
+    // After the listeners: terminating a connecting upstream emits an error.
+    if (stopping) return refuse(503, 'the recorder is stopping');
     socket.once('error', onSocketError);
     up.once('open', () => {
+      opened = true;
       if (refused) return;
       settle();
       req.arcpProtocol = up.protocol;
