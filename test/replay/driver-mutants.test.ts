@@ -53,6 +53,8 @@ interface Peer {
   url: string;
   /** What each connection received, in order (close frames as `close <code>`). */
   got: string[][];
+  /** Whether each frame received came as binary. */
+  binary: boolean[][];
 }
 
 /** A runtime that answers each client frame by type, with live ids of its own (`sess_L`, `job_L`). */
@@ -79,18 +81,22 @@ async function peer(answer: Answer = live): Promise<Peer> {
       }),
   );
   const got: string[][] = [];
+  const binary: boolean[][] = [];
   wss.on('connection', (ws) => {
     const mine: string[] = [];
+    const kinds: boolean[] = [];
     got.push(mine);
-    ws.on('message', (d) => {
+    binary.push(kinds);
+    ws.on('message', (d, isBinary) => {
       const text = String(d);
       mine.push(text);
+      kinds.push(isBinary);
       const msg = JSON.parse(text) as Record<string, unknown>;
       answer(String(msg.type), ws, msg);
     });
     ws.on('close', (code) => mine.push(`close ${code}`));
   });
-  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, got };
+  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, got, binary };
 }
 
 /** Waits for `done` (bounded). */
@@ -257,5 +263,133 @@ describe('driveReplay against scripted runtimes', () => {
     const pongs = p.got[0].filter((s) => s.includes('session.pong')).map((s) => JSON.parse(s));
     expect(pongs).toHaveLength(1);
     expect(pongs[0].payload.ping_nonce).toBe('n_live');
+  });
+
+  it('a redacted bearer token: the real one from --token goes out; without it, a note says so', async () => {
+    const withAuth = (token: string) => JSON.stringify({ ...JSON.parse(hello()), payload: { client: { name: 't', version: '1' }, auth: { scheme: 'bearer', token } } });
+    const rows = recorded();
+    rows[0] = ['c2s', 'ws.text', withAuth('secret')];
+    const path = await writeTape(rows);
+    expect(readFrames(path)[0].data.toString()).not.toContain('secret');
+    const p = await peer();
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000, token: 'real-token' });
+    expect(r.divergences).toEqual([]);
+    await until(() => p.got[0]?.length > 0);
+    expect(JSON.parse(p.got[0][0]).payload.auth.token).toBe('real-token');
+    expect(r.notes.join('\n')).not.toMatch(/bearer token was redacted/);
+    const bare = await driveReplay({ tape: path, target: (await peer()).url, timeoutMs: 1000 });
+    expect(bare.notes).toContain('the recorded bearer token was redacted: pass --token with the real one if the runtime rejects the session');
+  });
+
+  it('a recorded binary frame goes out binary, text as text', async () => {
+    const rows = recorded();
+    rows[2] = ['c2s', 'ws.binary', submit('sess_1')];
+    const path = await writeTape(rows);
+    const p = await peer();
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    await until(() => p.got[0]?.length === 4);
+    expect(p.binary[0].slice(0, 3)).toEqual([false, true, false]);
+  });
+
+  it("the client's timestamps move by the time since recording; the runtime's echo of one is no divergence", async () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const moved = '2026-01-01T01:00:00.000Z';
+    const rows = recorded();
+    rows[2] = ['c2s', 'ws.text', JSON.stringify({ ...JSON.parse(submit('sess_1')), payload: { agent: 'echo', lease_constraints: { expires_at: at } } })];
+    rows[3] = ['s2c', 'ws.text', JSON.stringify({ ...JSON.parse(accepted('sess_1', 'job_1')), payload: { job_id: 'job_1', expires_at: at } })];
+    const path = await writeTape(rows);
+    const wall = readFrames(path)[2].wall_ms;
+    const p = await peer((type, ws, m) => {
+      if (type === 'job.submit') {
+        const sent = (m.payload as { lease_constraints: { expires_at: string } }).lease_constraints.expires_at;
+        ws.send(JSON.stringify({ ...JSON.parse(accepted('sess_L', 'job_L')), payload: { job_id: 'job_L', expires_at: sent } }));
+        ws.send(event('sess_L', 'job_L', 1));
+        ws.send(event('sess_L', 'job_L', 2));
+      } else live(type, ws, m);
+    });
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000, now: () => wall + 3_600_000 });
+    expect(r.divergences).toEqual([]);
+    await until(() => p.got[0]?.length >= 2);
+    expect(JSON.parse(p.got[0][1]).payload.lease_constraints.expires_at).toBe(moved);
+    expect(r.notes).toContain('moved 1 timestamp(s) the recorded client chose by +1h (the time since recording), keeping their offsets');
+  });
+
+  it('two connections play in the recorded order: the second resumes with the live resume token the first was given', async () => {
+    const resume = (token: string) => JSON.stringify({ arcp: '1.1', id: 'msg_res', type: 'session.hello', payload: { client: { name: 't', version: '1' }, resume: { resume_token: token } } });
+    const first: Row[] = [
+      ['c2s', 'ws.text', hello()],
+      ['s2c', 'ws.text', welcome('sess_1')],
+    ];
+    const path = tape(`t${++n}.tape`);
+    const w = await TapeWriter.create({ path, commandLine: ['test'], redaction: defaultRules() });
+    const a = w.channel('ws', 'a');
+    const b = w.channel('ws', 'b');
+    for (const [dir, kind, data] of first) w.frame(a, dir, kind, data);
+    w.frame(b, 'c2s', 'ws.text', resume('rt_sess_1'));
+    w.frame(b, 's2c', 'ws.text', welcome('sess_1'));
+    w.frame(b, 'c2s', 'ws.close', close());
+    w.frame(a, 'c2s', 'ws.close', close());
+    await w.close();
+    let welcomed = 0;
+    const p = await peer((type, ws) => {
+      if (type !== 'session.hello') return;
+      // The first welcome comes late: the second hello must wait for it.
+      if (welcomed++ === 0) setTimeout(() => ws.send(welcome('sess_L')), 100);
+      else ws.send(welcome('sess_L'));
+    });
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.frames).toEqual({ total: 6, replayed: 6 });
+    await until(() => p.got.length === 2 && p.got[1].length > 0);
+    expect(JSON.parse(p.got[1][0]).payload.resume.resume_token).toBe('rt_sess_L');
+  });
+
+  it('a recorded drop (terminate) drops the live connection too, with a note', async () => {
+    const rows: Row[] = [...recorded().slice(0, 2), ['meta', 'transport.close', JSON.stringify({ terminate: true })]];
+    const path = await writeTape(rows);
+    const p = await peer();
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.notes).toContain('frame 3: the recorded client dropped the connection; replay dropped it too');
+    await until(() => p.got[0]?.at(-1)?.startsWith('close') === true);
+    expect(p.got[0].at(-1)).toBe('close 1006');
+  });
+
+  it('a recorded vanish (1006): what the runtime sends meanwhile is noted, not judged', async () => {
+    const rows: Row[] = [...recorded().slice(0, 2), ['c2s', 'ws.close', close(1006)]];
+    const path = await writeTape(rows);
+    const p = await peer((type, ws) => {
+      if (type === 'session.hello') {
+        // In the same write as the welcome: it arrives before the replay drops the connection.
+        ws.send(welcome('sess_L'));
+        ws.send(notice('sess_L'));
+      }
+    });
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.notes).toContain('connection 1: 1 frame(s) the runtime sent while the recorded client vanished were not judged (timing)');
+    await until(() => p.got[0]?.at(-1)?.startsWith('close') === true);
+    expect(p.got[0].at(-1)).toBe('close 1006');
+  });
+
+  it('frames recorded after the client closed are timing: not owed, and counted in a note', async () => {
+    const rows: Row[] = [...recorded().slice(0, 2), ['c2s', 'ws.close', close()], ['s2c', 'ws.text', notice('sess_1')]];
+    const path = await writeTape(rows);
+    const p = await peer();
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.notes).toContain('1 frame(s) the runtime sent after the recorded client closed were not judged (timing)');
+  });
+
+  it('nothing to replay against, no ARCP channel, or a runtime that is not there: errors that say so', async () => {
+    const path = await writeTape(recorded());
+    await expect(driveReplay({ tape: path })).rejects.toMatchObject({ code: 'E_USAGE' });
+    const httpOnly = tape(`t${++n}.tape`);
+    const w = await TapeWriter.create({ path: httpOnly, commandLine: ['test'], redaction: defaultRules() });
+    w.channel('http', 'api');
+    await w.close();
+    await expect(driveReplay({ tape: httpOnly, target: 'ws://127.0.0.1:1' })).rejects.toMatchObject({ code: 'E_INPUT' });
+    await expect(driveReplay({ tape: path, target: 'ws://127.0.0.1:1' })).rejects.toMatchObject({ code: 'E_CONNECT', message: expect.stringContaining('cannot reach ws://127.0.0.1:1') });
   });
 });
