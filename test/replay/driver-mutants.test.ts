@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { driveReplay } from '../../src/replay/driver.js';
-import type { FrameKind } from '../../src/tape/format.js';
+import { connectWebSocket } from '../../src/engine/transport/websocket.js';
+import { driveReplay, driveUntil } from '../../src/replay/driver.js';
+import type { ChannelKind, FrameKind } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
@@ -16,9 +17,13 @@ let n = 0;
 type Row = [dir: 'c2s' | 's2c' | 'meta', kind: FrameKind, data: string];
 
 async function writeTape(...channels: Row[][]): Promise<string> {
+  return writeTapeOf('ws', ...channels);
+}
+
+async function writeTapeOf(kind: ChannelKind, ...channels: Row[][]): Promise<string> {
   const path = tape(`t${++n}.tape`);
   const w = await TapeWriter.create({ path, commandLine: ['test'], redaction: defaultRules() });
-  const ids = channels.map(() => w.channel('ws', 'test'));
+  const ids = channels.map(() => w.channel(kind, 'test'));
   // Channels interleave frame by frame: the order across connections is part of what is played.
   const longest = Math.max(...channels.map((c) => c.length));
   for (let i = 0; i < longest; i++) channels.forEach((rows, c) => rows[i] && w.frame(ids[c], rows[i][0], rows[i][1], rows[i][2]));
@@ -391,5 +396,75 @@ describe('driveReplay against scripted runtimes', () => {
     await w.close();
     await expect(driveReplay({ tape: httpOnly, target: 'ws://127.0.0.1:1' })).rejects.toMatchObject({ code: 'E_INPUT' });
     await expect(driveReplay({ tape: path, target: 'ws://127.0.0.1:1' })).rejects.toMatchObject({ code: 'E_CONNECT', message: expect.stringContaining('cannot reach ws://127.0.0.1:1') });
+  });
+
+  it('driveUntil: plays up to the fork point, then hands the open connection over with what it learnt', async () => {
+    const path = await writeTape(recorded());
+    const p = await peer();
+    const cancelSeq = seqOf(path, (d) => d.includes('job.cancel'));
+    const h = await driveUntil({ tape: path, connect: () => connectWebSocket(p.url), timeoutMs: 1000 }, cancelSeq);
+    onTestFinished(() => h.closeAll());
+    expect(h.report.divergences).toEqual([]);
+    expect(h.report.frames.replayed).toBe(cancelSeq - 1);
+    expect([...h.connections.keys()]).toEqual([1]);
+    const cancelFrame = readFrames(path).find((f) => f.seq === cancelSeq)!;
+    expect(JSON.parse(h.outgoing(cancelFrame).toString())).toMatchObject({ session_id: 'sess_L', job_id: 'job_L' });
+    h.learn('msg_c', 'msg_live');
+    expect(JSON.parse(h.outgoing(cancelFrame).toString()).id).toBe('msg_live');
+    // Not closed by the replay: the connection still carries what is sent on it.
+    h.connections.get(1)!.send(h.outgoing(cancelFrame));
+    await until(() => p.got[0]?.length === 3);
+    h.closeAll();
+    await until(() => p.got[0]?.at(-1)?.startsWith('close') === true);
+    await expect(driveUntil({ tape: path, target: p.url }, 3)).rejects.toMatchObject({ code: 'E_USAGE' });
+  });
+});
+
+/** A stdio runtime: answers hello with a welcome; on the end of its input exits with `code` (or never, for -1). */
+const child = (code: number) => [
+  process.execPath,
+  '-e',
+  `const rl = require('readline').createInterface({ input: process.stdin });
+   rl.on('line', (l) => { if (JSON.parse(l).type === 'session.hello') process.stdout.write(${JSON.stringify(welcome('sess_L'))} + '\\n'); });
+   rl.on('close', () => { if (${code} >= 0) process.exit(${code}); else setInterval(() => {}, 1000); });`,
+];
+
+describe('driveReplay against a stdio runtime', () => {
+  const stdioRows = (exit: number, clientEof = true): Row[] => [
+    ['c2s', 'stdio.line', hello()],
+    ['s2c', 'stdio.line', welcome('sess_1')],
+    ...(clientEof ? [['c2s', 'transport.close', JSON.stringify({ eof: true })] as Row] : []),
+    ['s2c', 'transport.close', JSON.stringify({ eof: true })],
+    ['meta', 'transport.close', JSON.stringify({ code: exit, reason: 'exit' })],
+  ];
+
+  it('a child that exits as recorded: clean', async () => {
+    const path = await writeTapeOf('stdio', stdioRows(0));
+    const r = await driveReplay({ tape: path, command: child(0), timeoutMs: 2000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.frames.replayed).toBe(r.frames.total);
+    expect(r.notes.join('\n')).not.toMatch(/ended its input/);
+  });
+
+  it('a child that exits with another code: mismatch on /code at the exit', async () => {
+    const path = await writeTapeOf('stdio', stdioRows(0));
+    const r = await driveReplay({ tape: path, command: child(3), timeoutMs: 2000 });
+    expect(r.divergences).toHaveLength(1);
+    expect(r.divergences[0]).toMatchObject({ reason: 'mismatch', seq: 5, dir: 'meta', message: 'the runtime exited with 3; the recorded one exited with 0' });
+    expect(r.divergences[0].fields).toEqual([expect.objectContaining({ pointer: '/code', expected: 0, actual: 3 })]);
+  });
+
+  it('a tape that does not say who ended first: the replay ends the input after a grace, with a note', async () => {
+    const path = await writeTapeOf('stdio', stdioRows(0, false));
+    const r = await driveReplay({ tape: path, command: child(0), timeoutMs: 2000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.notes).toContain('frame 4: the recorded runtime exited; replay ended its input so it can');
+  });
+
+  it('a child that does not exit: missing, after the timeout', async () => {
+    const path = await writeTapeOf('stdio', stdioRows(0));
+    const r = await driveReplay({ tape: path, command: child(-1), timeoutMs: 300 });
+    expect(r.divergences).toHaveLength(1);
+    expect(r.divergences[0]).toMatchObject({ reason: 'missing', seq: 5, dir: 'meta', message: 'the runtime did not exit within 0.3 s (the recorded one exited with 0)' });
   });
 });
