@@ -119,11 +119,14 @@ describe('driveReplay against scripted runtimes', () => {
   it('a runtime that answers as recorded, with ids of its own: clean, every frame played, live ids sent back', async () => {
     const path = await writeTape(recorded());
     const p = await peer();
-    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    const progress = { frames: 0, total: 0 };
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000, progress });
     expect(r.divergences).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.mode).toBe('client');
     expect(r.frames).toEqual({ total: 9, replayed: 9 });
+    expect(progress.frames).toBe(9);
+    expect(p.got).toHaveLength(1);
     await until(() => p.got[0]?.length === 4);
     const [h, s, c, end] = p.got[0];
     expect(JSON.parse(h).type).toBe('session.hello');
@@ -417,6 +420,68 @@ describe('driveReplay against scripted runtimes', () => {
     h.closeAll();
     await until(() => p.got[0]?.at(-1)?.startsWith('close') === true);
     await expect(driveUntil({ tape: path, target: p.url }, 3)).rejects.toMatchObject({ code: 'E_USAGE' });
+  });
+
+  it('driveUntil judges nothing after the fork point: a frame the recording lacks is not an extra there', async () => {
+    const path = await writeTape(recorded());
+    const p = await peer((type, ws, m) => {
+      live(type, ws, m);
+      if (type === 'job.submit') ws.send(notice('sess_L'));
+    });
+    const h = await driveUntil({ tape: path, connect: () => connectWebSocket(p.url), timeoutMs: 1000 }, seqOf(path, (d) => d.includes('job.cancel')));
+    onTestFinished(() => h.closeAll());
+    expect(h.report.divergences).toEqual([]);
+    // The same runtime, replayed to the end: the notice is an extra.
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences.map((d) => d.reason)).toEqual(['extra']);
+  });
+
+  it('a missing frame names what the runtime sent instead', async () => {
+    const path = await writeTape(recorded());
+    const p = await peer((type, ws, m) => (type === 'job.cancel' ? ws.send(notice('sess_L')) : live(type, ws, m)));
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 300 });
+    expect(r.divergences).toHaveLength(1);
+    expect(r.divergences[0]).toMatchObject({ reason: 'missing', seq: 8 });
+    expect(r.divergences[0].actual).toContain('session.notice');
+  });
+
+  it('volatile pointers: a value the user ignores may differ', async () => {
+    const path = await writeTape(recorded());
+    const p = await peer((type, ws, m) => {
+      if (type === 'job.submit') {
+        ws.send(accepted('sess_L', 'job_L'));
+        ws.send(event('sess_L', 'job_L', 1, 'changed'));
+        ws.send(event('sess_L', 'job_L', 2));
+      } else live(type, ws, m);
+    });
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000, volatile: { preset: true, pointers: ['/payload/body/message'] } });
+    expect(r.divergences).toEqual([]);
+  });
+
+  it('the recorder stopped mid-run: the replay closes the same way, with a note; other transport events are passed over', async () => {
+    const rows: Row[] = [['meta', 'transport.open', '{}'], ...recorded().slice(0, 2), ['meta', 'transport.close', '{}'], ['meta', 'ws.close', close(1001)]];
+    const path = await writeTape(rows);
+    const p = await peer();
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences).toEqual([]);
+    expect(r.frames).toEqual({ total: 5, replayed: 5 });
+    expect(r.notes).toContain('frame 5: the recording was stopped here by arcp record, which closed both sides with 1001; replay closed the same way');
+    await until(() => p.got[0]?.at(-1)?.startsWith('close') === true);
+    expect(p.got[0]).toEqual([hello(), 'close 1001']);
+  });
+
+  it('after the first divergence the replay stops listening: later frames add nothing', async () => {
+    const path = await writeTape(recorded());
+    const p = await peer((type, ws, m) => {
+      if (type === 'job.submit') {
+        ws.send(accepted('sess_L', 'job_L'));
+        ws.send(event('sess_L', 'job_L', 1, 'changed'));
+        ws.send(event('sess_L', 'job_L', 5, 'line 2'));
+        ws.send(notice('sess_L'));
+      } else live(type, ws, m);
+    });
+    const r = await driveReplay({ tape: path, target: p.url, timeoutMs: 1000 });
+    expect(r.divergences.map((d) => d.reason)).toEqual(['mismatch']);
   });
 });
 
