@@ -10,6 +10,8 @@ const groups = {
   ids: { mutate: ['src/replay/ids.ts'], tests: ['test/replay/ids.test.ts', 'test/replay/compare.test.ts'] },
   faults: { mutate: ['src/replay/faults.ts'], tests: ['test/replay/faults.test.ts', 'test/replay/serve-replay.test.ts'] },
   player: { mutate: ['src/replay/player.ts', 'src/replay/driver.ts'], tests: ['test/replay/serve-replay.test.ts', 'test/replay/stranger-flows.test.ts', 'test/replay/stdio-lines.test.ts'] },
+  driver: { mutate: ['src/replay/driver.ts'], tests: ['test/replay/driver-mutants.test.ts', 'test/replay/drive-window.test.ts'] },
+  playerfast: { mutate: ['src/replay/player.ts'], tests: ['test/replay/player-mutants.test.ts'] },
   fingerprint: { mutate: ['src/tape/fingerprint.ts', 'src/tape/verify.ts'], tests: ['test/tape/fingerprint.test.ts', 'test/tape/verify.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
   redact: { mutate: ['src/tape/redact.ts'], tests: ['test/tape/redact.test.ts', 'test/tape/writer.test.ts'] },
   reader: { mutate: ['src/tape/reader.ts', 'src/tape/prefetch.ts', 'src/tape/frame-pages.ts'], tests: ['test/tape/reader.test.ts', 'test/tape/prefetch.test.ts', 'test/tape/verify.test.ts', 'test/tape/writer.test.ts', 'test/contract/record-channel.test.ts'] },
