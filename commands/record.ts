@@ -9,7 +9,7 @@ import { ArcpCommand } from './_base.js';
 export default class Record extends ArcpCommand {
   static override summary = 'Record ARCP (WebSocket, stdio) and HTTP/SSE agent traffic into a tape';
   static override description = `Forwards traffic unchanged and writes every frame to a content-addressed SQLite tape
-(default tapes/<time>.tape). Modes, combinable into one tape:
+(default tapes/<time>.tape, -2, -3, … if that name is taken). Modes, combinable into one tape:
   --upstream ws://…      WebSocket proxy; clients connect to the printed ARCP_URL
   --http PREFIX=URL      HTTP reverse proxy for LLM/tool calls (SSE streams through); ARCP_HTTP_URL
   -- <runtime command>   stdio wrapper: spawn this in place of the runtime; exit code kept
