@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { record, type Recording } from '../../src/record/recorder.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { until } from '../helpers/runtime.js';
+import { Pusher, STILL_MS } from '../helpers/pusher.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 // Back-pressure judged by its effect on the far side: a source that must wait is seen waiting
@@ -17,42 +18,7 @@ const MiB = 1024 * 1024;
 const PLENTY = 200 * MiB;
 /** Kernel socket buffers (both hops, both ends), undici's and the proxy's queues: what may pass beyond a stop. */
 const SLACK = 48 * MiB;
-/** A source counts as held once it has waited this long for 'drain' with nothing moving. */
-const STILL_MS = 300;
 const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
-
-/** A writer of up to PLENTY bytes that counts them and notes when it is waiting for 'drain'. */
-class Pusher {
-  written = 0;
-  done = false;
-  private stopAsked = false;
-  private movedAt = performance.now();
-  private waiting = false;
-
-  async push(out: NodeJS.WritableStream): Promise<void> {
-    while (this.written < PLENTY && !this.stopAsked) {
-      this.written += CHUNK.length;
-      this.movedAt = performance.now();
-      if (!out.write(CHUNK)) {
-        this.waiting = true;
-        await new Promise((r) => out.once('drain', r));
-        this.waiting = false;
-      }
-    }
-    this.done = true;
-    out.end();
-  }
-
-  /** Waiting for 'drain', and nothing written for STILL_MS. */
-  get held(): boolean {
-    return this.waiting && performance.now() - this.movedAt > STILL_MS;
-  }
-
-  /** Ends the body after what is written so far. */
-  stop(): void {
-    this.stopAsked = true;
-  }
-}
 
 async function listening(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -90,7 +56,7 @@ const bodyBytes = (path: string, kind: string) => readFrames(path).filter((f) =>
 
 describe('HTTP recorder back-pressure, seen at the upstream and the client', () => {
   it('a client that stops reading holds the upstream back: its write() waits for drain, a bounded amount has left it; every byte arrives later', async () => {
-    const pusher = new Pusher();
+    const pusher = new Pusher(CHUNK, PLENTY);
     const upstream = await listening(
       createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -128,7 +94,7 @@ describe('HTTP recorder back-pressure, seen at the upstream and the client', () 
   }, 30_000);
 
   it('a tape that cannot keep up holds the upstream back though the client reads at once; nothing is lost when it catches up', async () => {
-    const pusher = new Pusher();
+    const pusher = new Pusher(CHUNK, PLENTY);
     const upstream = await listening(
       createServer((_req, res) => {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
@@ -175,7 +141,7 @@ describe('HTTP recorder back-pressure, seen at the upstream and the client', () 
     const path = tape('busy-tape-upload.tape');
     const rec = await recorder(path, upstream, true);
     const unlock = lockTape(path);
-    const pusher = new Pusher();
+    const pusher = new Pusher(CHUNK, PLENTY);
     const answer = new Promise<string>((resolve, reject) => {
       const req = request(`${rec.addresses.http!}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
         let text = '';

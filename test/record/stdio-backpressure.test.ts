@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { record, type Recording } from '../../src/record/recorder.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { until } from '../helpers/runtime.js';
+import { Pusher, STILL_MS } from '../helpers/pusher.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
 
 // As for WebSocket and HTTP (ws-backpressure.test.ts, http-backpressure.test.ts): the hold is
@@ -17,7 +18,6 @@ const MiB = 1024 * 1024;
 const PLENTY = 200 * MiB;
 /** The pipe to or from the child, the streams' buffers on both sides, the writer's 1 MiB backlog. */
 const SLACK = 16 * MiB;
-const STILL_MS = 300;
 /** 64 KiB of 4 KiB lines: the wrapper records one frame per line. */
 const LINE = 4096;
 const CHUNK = Buffer.from(('x'.repeat(LINE - 1) + '\n').repeat(16));
@@ -92,36 +92,6 @@ class ChildStatus {
   }
 }
 
-/** A client writing up to PLENTY bytes into the wrapper's stdin, waiting for 'drain' when write() says so. */
-class Pusher {
-  written = 0;
-  done = false;
-  private stopAsked = false;
-  private movedAt = performance.now();
-  private waiting = false;
-
-  async push(out: NodeJS.WritableStream): Promise<void> {
-    while (this.written < PLENTY && !this.stopAsked) {
-      this.written += CHUNK.length;
-      this.movedAt = performance.now();
-      if (!out.write(CHUNK)) {
-        this.waiting = true;
-        await new Promise((r) => out.once('drain', r));
-        this.waiting = false;
-      }
-    }
-    this.done = true;
-    out.end();
-  }
-
-  get held(): boolean {
-    return this.waiting && performance.now() - this.movedAt > STILL_MS;
-  }
-
-  stop(): void {
-    this.stopAsked = true;
-  }
-}
 
 describe('stdio wrapper back-pressure, seen at the child and at the client', () => {
   it('a tape that cannot keep up holds back a child flooding its stdout though the client reads at once; every byte arrives later', async () => {
@@ -194,7 +164,7 @@ describe('stdio wrapper back-pressure, seen at the child and at the client', () 
     // Counts what it reads, and says so once its stdin ends.
     const rec = await wrapping(path, `let got = 0; process.stdin.on('data', (d) => (got += d.length)).on('end', () => process.stdout.write(JSON.stringify({ got }) + '\\n'));`, [], input, output);
     const unlock = lockTape(path);
-    const pusher = new Pusher();
+    const pusher = new Pusher(CHUNK, PLENTY);
     void pusher.push(input);
     try {
       await until(() => (rec.stats().tapeBehind && pusher.held) || pusher.done, 4000, 'the client to be held back, or to finish');
