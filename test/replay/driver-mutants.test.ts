@@ -6,7 +6,7 @@ import { driveReplay, driveUntil } from '../../src/replay/driver.js';
 import type { ChannelKind, FrameKind } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
-import { readFrames, tapeDir } from '../helpers/tape.js';
+import { readFrames, scriptedTape, tapeDir, type ScriptRow } from '../helpers/tape.js';
 
 // Small tapes played by `driveReplay` to scripted runtimes in this process: each test well under
 // a second, so the driver's mutants can be judged (the replay tests that run whole runtimes are too slow).
@@ -14,22 +14,13 @@ import { readFrames, tapeDir } from '../helpers/tape.js';
 const tape = tapeDir();
 let n = 0;
 
-type Row = [dir: 'c2s' | 's2c' | 'meta', kind: FrameKind, data: string];
+type Row = ScriptRow;
 
 async function writeTape(...channels: Row[][]): Promise<string> {
   return writeTapeOf('ws', ...channels);
 }
 
-async function writeTapeOf(kind: ChannelKind, ...channels: Row[][]): Promise<string> {
-  const path = tape(`t${++n}.tape`);
-  const w = await TapeWriter.create({ path, commandLine: ['test'], redaction: defaultRules() });
-  const ids = channels.map(() => w.channel(kind, 'test'));
-  // Channels interleave frame by frame: the order across connections is part of what is played.
-  const longest = Math.max(...channels.map((c) => c.length));
-  for (let i = 0; i < longest; i++) channels.forEach((rows, c) => rows[i] && w.frame(ids[c], rows[i][0], rows[i][1], rows[i][2]));
-  await w.close();
-  return path;
-}
+const writeTapeOf = (kind: ChannelKind, ...channels: Row[][]): Promise<string> => scriptedTape(tape(`t${++n}.tape`), kind, channels);
 
 const hello = (sess?: string) => JSON.stringify({ arcp: '1.1', id: 'msg_h', type: 'session.hello', ...(sess ? { session_id: sess } : {}), payload: { client: { name: 't', version: '1' }, capabilities: { encodings: ['json'] } } });
 const welcome = (sess: string) => JSON.stringify({ arcp: '1.1', id: `msg_w_${sess}`, type: 'session.welcome', session_id: sess, payload: { runtime: { name: 't', version: '1' }, resume_token: `rt_${sess}`, resume_window_sec: 60 } });

@@ -5,7 +5,7 @@ import { serveReplay, type ServeReplayOptions } from '../../src/replay/serve.js'
 import type { ChannelKind, FrameKind } from '../../src/tape/format.js';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
-import { readFrames, tapeDir } from '../helpers/tape.js';
+import { readFrames, scriptedTape, tapeDir, type ScriptRow } from '../helpers/tape.js';
 
 // Small tapes whose runtime side the player serves to scripted clients in this process: each test
 // well under a second, so the player's mutants can be judged (the CLI replay tests are too slow).
@@ -13,28 +13,13 @@ import { readFrames, tapeDir } from '../helpers/tape.js';
 const tape = tapeDir();
 let n = 0;
 
-type Row = [dir: 'c2s' | 's2c' | 'meta', kind: FrameKind, data: string, monoMs?: number];
+type Row = ScriptRow;
 
 async function writeTape(...channels: Row[][]): Promise<string> {
   return writeTapeOf('ws', ...channels);
 }
 
-async function writeTapeOf(kind: ChannelKind, ...channels: Row[][]): Promise<string> {
-  const path = tape(`t${++n}.tape`);
-  const w = await TapeWriter.create({ path, commandLine: ['test'], redaction: defaultRules() });
-  const ids = channels.map(() => w.channel(kind, 'test'));
-  const longest = Math.max(...channels.map((c) => c.length));
-  let t = 0;
-  for (let i = 0; i < longest; i++)
-    channels.forEach((rows, c) => {
-      const r = rows[i];
-      if (!r) return;
-      t = r[3] ?? t + 1;
-      w.frame(ids[c], r[0], r[1], r[2], { monoUs: t * 1000, wallMs: Date.now() });
-    });
-  await w.close();
-  return path;
-}
+const writeTapeOf = (kind: ChannelKind, ...channels: Row[][]): Promise<string> => scriptedTape(tape(`t${++n}.tape`), kind, channels, true);
 
 const hello = (id = 'msg_h') => JSON.stringify({ arcp: '1.1', id, type: 'session.hello', payload: { client: { name: 't', version: '1' } } });
 const welcome = JSON.stringify({ arcp: '1.1', id: 'msg_w', type: 'session.welcome', session_id: 'sess_1', payload: { runtime: { name: 't', version: '1' } } });
