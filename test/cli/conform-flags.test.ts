@@ -17,17 +17,12 @@ import { CAPTURES_DIR } from '../helpers/captures.js';
 import { inProcess } from '../helpers/in-process.js';
 import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
+import { usageLine } from '../helpers/errors.js';
 
 const file = tapeDir();
 const STRANGER = join(import.meta.dirname, '../conform/peers/stranger-client.mjs');
 const report = (stdout: string) => ReportSchema.parse(JSON.parse(stdout));
 const status = (stdout: string) => Object.fromEntries(report(stdout).checks.map((c) => [c.id, c.status]));
-const oneLine = (r: { code: number; stderr: string }) => {
-  expect(r.code).toBe(2);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  return r.stderr.trim();
-};
 let cancel = '';
 let features = '';
 let lost = '';
@@ -54,7 +49,7 @@ describe('conform list and coverage', () => {
     expect(tape.every((c) => c.suites.includes('tape'))).toBe(true);
     expect(all.length).toBeGreaterThan(Math.max(client.length, tape.length));
     const both = await inProcess(['conform', 'list', '--client', '--tape']);
-    expect(oneLine(both)).toMatch(/--tape|--client/);
+    expect(usageLine(both)).toMatch(/--tape|--client/);
   });
 
   it('coverage prints every requirement with the share covered', async () => {
@@ -76,7 +71,7 @@ describe('conform tape', () => {
       expect(r.code, subject).toBe(1);
       expect(report(r.stdout).checks[0].findings.map((f) => f.message)).toContain('P: the client sent session.ack without `ack` negotiated');
     }
-    expect(oneLine(await inProcess(['conform', 'tape', features, '--subject', 'server']))).toMatch(/--subject/);
+    expect(usageLine(await inProcess(['conform', 'tape', features, '--subject', 'server']))).toMatch(/--subject/);
   });
 
   it('--only and --skip pick the checks by glob', async () => {
@@ -165,7 +160,7 @@ describe('conform server', () => {
       else process.env.ARCP_TOKEN = saved;
     });
     delete process.env.ARCP_TOKEN;
-    expect(oneLine(await inProcess(['conform', 'server', rt.url, '--only', 'agents/unknown']))).toMatch(/Missing required flag token/);
+    expect(usageLine(await inProcess(['conform', 'server', rt.url, '--only', 'agents/unknown']))).toMatch(/Missing required flag token/);
     process.env.ARCP_TOKEN = 'tok';
     const r = await inProcess(['conform', 'server', rt.url, '--only', 'agents/unknown', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -183,7 +178,7 @@ describe('conform server', () => {
     const four = await inProcess([...args, '--jobs', '4']);
     expect(four.code).toBe(0);
     expect(relay.most()).toBeGreaterThan(1);
-    expect(oneLine(await inProcess(['conform', 'server', relay.url, '--token', 'tok', '-j', '0']))).toMatch(/--jobs|-j/);
+    expect(usageLine(await inProcess(['conform', 'server', relay.url, '--token', 'tok', '-j', '0']))).toMatch(/--jobs|-j/);
   });
 
   it('--records writes each tape\'s records beside it; --report, -v', async () => {

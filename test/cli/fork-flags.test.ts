@@ -20,7 +20,9 @@ import { TapeReader } from '../../src/tape/reader.js';
 import { recordAssistant } from '../helpers/assistant.js';
 import { inProcess } from '../helpers/in-process.js';
 import { startRuntime } from '../helpers/runtime.js';
+import { freePort } from '../helpers/ports.js';
 import { readFrames, tapeDir } from '../helpers/tape.js';
+import { oneLine } from '../helpers/errors.js';
 
 const tape = tapeDir();
 const settings: LlmSettings = { ...DEFAULT_LLM };
@@ -54,18 +56,6 @@ const meta = (p: string) => {
 const text = (p: string) => readFrames(p).map((f) => f.data.toString()).join('\n');
 const resultFrame = (p: string) => JSON.parse(readFrames(p).find((f) => f.data.includes('"type":"job.result"'))!.data.toString());
 const answerOf = (p: string) => resultFrame(p).payload.result.answer as string;
-const oneLine = (r: { stderr: string }) => {
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  return r.stderr.trim();
-};
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 /** The time span of one LLM exchange's response body (the Nth), as the child recorded it. */
 const bodySpanUs = (p: string, n: number) => {
   const frames = readFrames(p);
@@ -125,12 +115,12 @@ describe('arcp fork: the step and the edit', () => {
     const refused = await inProcess(args);
     expect(refused.code).toBe(2);
     // The hint names fork's own flag, not record's --tape.
-    expect(oneLine(refused)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
+    expect(oneLine(refused.stderr)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
     const live = await inProcess(['fork', parent, '--at', 'job:1/llm:3', '--out', out, '-u', rt.url, '--token', 'tok']);
-    expect(oneLine(live)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
+    expect(oneLine(live.stderr)).toMatch(/exists\.tape already exists \(pass another --out path, or --force to replace it\)$/);
     const nowhere = await inProcess([...args.slice(0, -1), tape('no-such-folder/x.tape')]);
-    expect(oneLine(nowhere)).toMatch(/the folder .*no-such-folder does not exist \(create it first .*, or pick another --out path\)$/);
+    expect(oneLine(nowhere.stderr)).toMatch(/the folder .*no-such-folder does not exist \(create it first .*, or pick another --out path\)$/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
     const forced = await inProcess([...args, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
@@ -156,10 +146,10 @@ describe('arcp fork: the step and the edit', () => {
   it('a bad --pace or --llm-port is a usage error: exit 2, one line', async () => {
     const pace = await inProcess(['fork', parent, '--at', 'job:1/llm:3', '--pace', 'slow', '-u', rt.url]);
     expect(pace.code).toBe(2);
-    expect(oneLine(pace)).toMatch(/--pace/);
+    expect(oneLine(pace.stderr)).toMatch(/--pace/);
     const port = await inProcess(['fork', parent, '--at', 'job:1/llm:3', '--llm-port', '70000', '-u', rt.url]);
     expect(port.code).toBe(2);
-    expect(oneLine(port)).toMatch(/--llm-port/);
+    expect(oneLine(port.stderr)).toMatch(/--llm-port/);
   });
 });
 
@@ -189,9 +179,9 @@ describe('arcp fork: continuing against a running runtime (-u / --target)', () =
     const out = tape('unbound.tape');
     const args = ['fork', parent, '--at', 'job:1/llm:3', ...toReadFile, '--out', out, '-u', rt.url, '--token', 'tok'];
     const inUse = await inProcess([...args, '--llm-port', String(port)]);
-    expect(oneLine(inUse)).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(pick another --llm-port, or 0 for any free port\\)$`));
+    expect(oneLine(inUse.stderr)).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(pick another --llm-port, or 0 for any free port\\)$`));
     const foreign = await inProcess([...args, '--host', '203.0.113.7']);
-    expect(oneLine(foreign)).toMatch(/cannot listen on 203\.0\.113\.7:0: 203\.0\.113\.7 is not an address of this machine/);
+    expect(oneLine(foreign.stderr)).toMatch(/cannot listen on 203\.0\.113\.7:0: 203\.0\.113\.7 is not an address of this machine/);
     expect(existsSync(out)).toBe(false);
   });
 

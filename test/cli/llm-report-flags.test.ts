@@ -7,29 +7,17 @@
  *   (test/report/report-browser.test.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultRules } from '../../src/tape/redact.js';
 import { TapeWriter } from '../../src/tape/writer.js';
 import { inProcess, start } from '../helpers/in-process.js';
 import { until } from '../helpers/runtime.js';
+import { freePort } from '../helpers/ports.js';
 import { tapeDir } from '../helpers/tape.js';
+import { usageLine } from '../helpers/errors.js';
 
 const file = tapeDir();
-const oneLine = (r: { code: number; stderr: string }) => {
-  expect(r.code).toBe(2);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  return r.stderr.trim();
-};
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** `arcp llm serve ARGS` in this process; resolves with its URL once it printed it. */
 async function serving(args: string[]) {
@@ -73,7 +61,7 @@ describe('arcp llm serve', () => {
   });
 
   it('a --port out of range is a usage error: exit 2, one line', async () => {
-    expect(oneLine(await inProcess(['llm', 'serve', '--port', '70000']))).toMatch(/--port/);
+    expect(usageLine(await inProcess(['llm', 'serve', '--port', '70000']))).toMatch(/--port/);
   });
 });
 
@@ -117,7 +105,7 @@ describe('arcp report: --frame-chars and --budget bound the page', () => {
   });
 
   it('a --frame-chars under 64 or a negative --budget is a usage error: exit 2, one line', async () => {
-    expect(oneLine(await inProcess(['report', tape, '--frame-chars', '10']))).toMatch(/--frame-chars/);
-    expect(oneLine(await inProcess(['report', tape, '--budget', '-1']))).toMatch(/--budget/);
+    expect(usageLine(await inProcess(['report', tape, '--frame-chars', '10']))).toMatch(/--frame-chars/);
+    expect(usageLine(await inProcess(['report', tape, '--budget', '-1']))).toMatch(/--budget/);
   });
 });

@@ -10,17 +10,13 @@ import { arcp, BIN } from '../helpers/cli.js';
 import { recordAssistant } from '../helpers/assistant.js';
 import { startRuntime } from '../helpers/runtime.js';
 import { tapeDir } from '../helpers/tape.js';
+import { oneLine } from '../helpers/errors.js';
 
 /** The commands' edges: bad input gets one line and exit 2; trouble after the fork point is reported and exits 1. */
 const tape = tapeDir();
 const parent = tape('parent.tape');
 let llm: ScriptedLlm;
 const serve = [process.execPath, BIN, 'serve', '--stdio', '--token', 'tok=alice'];
-const oneLine = (stderr: string) => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-  return stderr.trim();
-};
 
 beforeAll(async () => {
   llm = await startScriptedLlm({ script: DEMO_SCRIPT });

@@ -10,6 +10,7 @@ import { TapeReader } from '../../src/tape/reader.js';
 import { verifyTape } from '../../src/tape/verify.js';
 import { arcp, BIN } from '../helpers/cli.js';
 import { readFrames } from '../helpers/tape.js';
+import { oneLine } from '../helpers/errors.js';
 
 /**
  * The issue's scenario over real sockets and real processes: the assistant (in `arcp serve
@@ -59,11 +60,6 @@ const llmChunks = (p: string, n: number) => {
   const frames = readFrames(p);
   const channel = frames.filter((f) => f.kind === 'http.request')[n - 1].channel;
   return frames.filter((f) => f.channel === channel && f.kind === 'http.response.body').flatMap((f) => chunksOf(f));
-};
-const oneLine = (stderr: string) => {
-  expect(stderr.trim().split('\n')).toHaveLength(1);
-  expect(stderr).not.toMatch(/\n\s+at /);
-  return stderr.trim();
 };
 
 describe('arcp fork, end to end (real runtime children, real sockets)', () => {
