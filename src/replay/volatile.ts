@@ -48,8 +48,7 @@ export class Volatility {
    * any path, so only the whole path can say).
    */
   isIdLeaf(key: string, depth: number, underCredentials: boolean, value: string): boolean {
-    if (!this.mayBeId(key) || PLACEHOLDER.test(value)) return false;
-    return (key === 'id' && depth === 1) || key.endsWith('_id') || ID_KEYS.has(key) || underCredentials;
+    return this.mayBeId(key) && !PLACEHOLDER.test(value) && idKind(key, depth, underCredentials) !== undefined;
   }
 
   get hasUserRules(): boolean {
@@ -66,13 +65,20 @@ export class Volatility {
     if (key === 'event_seq') return { kind: 'ignore', rule: 'preset: event_seq (checked per session)' };
     if (key === 'last_event_seq' && typeof recorded === 'number') return { kind: 'ignore', rule: 'preset: session sequence number' };
     if (typeof recorded !== 'string') return undefined;
-    if (key === 'id' && path.length === 1) return { kind: 'id', rule: 'preset: message id' };
-    if (key.endsWith('_id') || ID_KEYS.has(key)) return { kind: 'id', rule: `preset: identifier (${key})` };
-    if ((key === 'id' || key === 'value') && path.includes('credentials')) return { kind: 'id', rule: `preset: identifier (credential ${key})` };
+    const id = idKind(key, path.length, path.includes('credentials'));
+    if (id) return { kind: 'id', rule: id === 'message' ? 'preset: message id' : id === 'credential' ? `preset: identifier (credential ${key})` : `preset: identifier (${key})` };
     if (key === 'token' && path.includes('auth')) return { kind: 'ignore', rule: 'preset: bearer token' };
     if (TIME_KEYS.test(key)) return { kind: 'ignore', rule: `preset: timestamp (${key})` };
     return undefined;
   }
+}
+
+/** Which of the preset's identifiers a string under `key`, `depth` keys deep, is (the one copy of that rule). */
+function idKind(key: string, depth: number, underCredentials: boolean): 'message' | 'identifier' | 'credential' | undefined {
+  if (key === 'id' && depth === 1) return 'message';
+  if (key.endsWith('_id') || ID_KEYS.has(key)) return 'identifier';
+  if ((key === 'id' || key === 'value') && underCredentials) return 'credential';
+  return undefined;
 }
 
 function matches(tokens: string[], path: string[]): boolean {
